@@ -1,0 +1,51 @@
+# The two commands of the README, and what they stand on. Recipes call Python tools; see tools/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INVENTORY ?= inventories/local
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup test-setup engine images up down lint test clean
+
+## setup: .venv with ansible-playbook and every collection the playbooks need (no Galaxy needed)
+setup: $(VENV)/.setup .collections/.setup
+
+$(VENV)/.setup: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+.collections/.setup: requirements.yml tools/install_collections.py $(VENV)/.setup
+	$(BIN)/python tools/install_collections.py
+	touch $@
+
+test-setup: setup $(VENV)/.test-setup
+
+$(VENV)/.test-setup: requirements-test.txt requirements.txt
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+## engine: a running Docker engine on this machine (installs Debian's docker.io when missing)
+engine:
+	$(PYTHON) tools/docker_engine.py
+
+## images: the gds stand-in and lab-host test images, rebuilt only when their recipe changed
+images: engine
+	$(PYTHON) tools/build_images.py
+
+## up: a Dask cluster on this machine (or INVENTORY=...)
+up: setup engine
+	$(BIN)/ansible-playbook playbooks/up.yml -i $(INVENTORY)
+
+## down: remove that cluster's containers
+down: setup
+	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
+
+## test: everything CI runs: lint, input validation, every Molecule scenario
+test: test-setup images
+	$(BIN)/pytest tests
+
+clean:
+	rm -rf $(VENV) .collections .cache .dask

@@ -1,0 +1,40 @@
+"""Jinja tests of adhoc.dask_cluster: input checks that must agree with Dask itself."""
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+try:
+    from dask.utils import parse_bytes
+except ImportError:  # pragma: no cover - reported when the test is used
+    parse_bytes = None
+
+
+def dask_memory_limit(value) -> bool:
+    """True when `dask worker --memory-limit VALUE` accepts VALUE as a limit.
+
+    Dask reads 'auto', a number of bytes, a fraction of the machine's memory (a number up to 1), or a size
+    string ('4GB', '1.5GiB'); 0 means no limit. Sizes are parsed with Dask's own parse_bytes.
+    """
+    if parse_bytes is None:
+        raise AnsibleFilterError("adhoc.dask_cluster.dask_memory_limit needs the 'dask' package on the controller "
+                                 "(pip install -r requirements.txt)")
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value >= 0
+    text = str(value).strip()
+    if text == "auto":
+        return True
+    try:
+        return float(text) >= 0
+    except ValueError:
+        pass
+    try:
+        return parse_bytes(text) > 0
+    except (ValueError, TypeError):
+        return False
+
+
+class TestModule:
+    def tests(self):
+        return {"dask_memory_limit": dask_memory_limit}

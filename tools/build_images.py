@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Build the two test images offline, from Debian packages and PyPI, and only when their recipe changed.
+
+- GDS_STANDIN: a stand-in for the darribas/gds images, faithful where the collection depends on them
+  (start.sh dropping to uid 1000, a docker-stacks HEALTHCHECK that probes Jupyter on 8888, JupyterLab, the
+  `dask` CLI). Also saved as a tar, which the Molecule scenarios load into every lab host's engine.
+- LAB_HOST: a "machine" for the lab: its own Docker engine and sshd, a sudo user `ansible`.
+
+No registry is reachable here, so each image starts as a debootstrap rootfs imported with `docker import`,
+finished by a `docker build` that needs no network. A hash of the recipe sits in a label; an image whose
+label matches is kept.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ROOT / "tools" / "images"
+CACHE = ROOT / ".cache" / "images"
+HASH_LABEL = "io.github.adhoc.recipe-hash"
+GDS_STANDIN = "adhoc-test/gds-standin:ci"
+LAB_HOST = "adhoc-test/lab-host:ci"
+STANDIN_ARCHIVE = CACHE / "gds-standin.tar"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    image: str
+    directory: Path
+    packages: tuple[str, ...]
+
+    def digest(self) -> str:
+        h = hashlib.sha256(",".join(self.packages).encode())
+        for path in sorted(self.directory.rglob("*")) + [Path(__file__)]:
+            if path.is_file():
+                h.update(path.name.encode() + path.read_bytes())
+        return h.hexdigest()[:16]
+
+
+STANDIN = Recipe(GDS_STANDIN, RECIPES / "gds_standin",
+                 ("python3", "python3-venv", "tini", "ca-certificates", "util-linux", "procps"))
+LABHOST = Recipe(LAB_HOST, RECIPES / "lab_host",
+                 ("docker.io", "openssh-server", "python3", "python3-requests", "sudo", "iproute2",
+                  "procps", "iptables", "ca-certificates", "tini", "util-linux"))
+
+
+def run(*cmd: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def debian_mirror() -> str:
+    """The Debian mirror this machine's apt already uses (never a hard-coded host)."""
+    texts = [p.read_text() for p in sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))]
+    for text in texts:
+        for stanza in text.split("\n\n"):
+            uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
+            suites = re.search(r"^Suites:\s*(.+)$", stanza, re.M)
+            if uris and suites and "bookworm" in suites.group(1).split() and "security" not in uris.group(1):
+                return uris.group(1)
+    sources = Path("/etc/apt/sources.list")
+    if sources.exists():
+        m = re.search(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", sources.read_text(), re.M)
+        if m:
+            return m.group(1)
+    sys.exit("build_images: no Debian bookworm mirror found in /etc/apt/sources.list{,.d}")
+
+
+def current_hash(image: str) -> str | None:
+    out = subprocess.run(["docker", "image", "inspect", "--format",
+                          f'{{{{ index .Config.Labels "{HASH_LABEL}" }}}}', image],
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def chroot(rootfs: Path, *cmd: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_FIND_LINKS")}
+    env["PIP_CERT"] = "/etc/ssl/certs/ca-certificates.crt"
+    run("chroot", str(rootfs), *cmd, env=env)
+
+
+def customise_standin(rootfs: Path) -> None:
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", rootfs / "etc/ssl/certs/ca-certificates.crt")
+    shutil.copy("/etc/resolv.conf", rootfs / "etc/resolv.conf")
+    shutil.copy(STANDIN.directory / "requirements.txt", rootfs / "tmp/requirements.txt")
+    chroot(rootfs, "python3", "-m", "venv", "/opt/conda")
+    chroot(rootfs, "/opt/conda/bin/pip", "install", "--no-cache-dir", "-q", "-r", "/tmp/requirements.txt")
+    chroot(rootfs, "useradd", "-m", "-u", "1000", "-g", "100", "-s", "/bin/bash", "jovyan")
+    (rootfs / "tmp/requirements.txt").unlink()
+
+
+def customise_lab_host(rootfs: Path) -> None:
+    chroot(rootfs, "useradd", "-m", "-s", "/bin/bash", "-G", "docker", "ansible")
+    (rootfs / "etc/sudoers.d/ansible").write_text("ansible ALL=(ALL) NOPASSWD:ALL\n")
+    (rootfs / "etc/ssh/sshd_config.d/lab.conf").write_text(
+        "PasswordAuthentication no\nUseDNS no\nMaxStartups 100\nMaxSessions 100\n")
+    for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()  # generated at start, so two lab hosts never share a host key
+
+
+def build(recipe: Recipe, customise, mirror: str, force: bool) -> str:
+    digest = recipe.digest()
+    if not force and current_hash(recipe.image) == digest:
+        return f"{recipe.image}: up to date ({digest})"
+    work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=CACHE))
+    rootfs = work / "rootfs"
+    try:
+        run("debootstrap", "--variant=minbase", f"--include={','.join(recipe.packages)}",
+            "bookworm", str(rootfs), mirror, stdout=subprocess.DEVNULL)
+        for mount in ("proc", "dev"):
+            run("mount", "--bind", f"/{mount}", str(rootfs / mount))
+        try:
+            customise(rootfs)
+        finally:
+            for mount in ("dev", "proc"):
+                subprocess.run(["umount", "-l", str(rootfs / mount)])
+        run("rm", "-rf", str(rootfs / "var/cache/apt/archives"), str(rootfs / "var/lib/apt/lists"))
+        base = f"{recipe.image}-base"
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        run("docker", "import", "-", base, stdin=tar.stdout, stdout=subprocess.DEVNULL)
+        if tar.wait() != 0:
+            raise RuntimeError("tar of the rootfs failed")
+        run("docker", "build", "-q", "--build-arg", f"BASE={base}", "--label", f"{HASH_LABEL}={digest}",
+            "-t", recipe.image, str(recipe.directory), env=dict(os.environ, DOCKER_BUILDKIT="0"),
+            stdout=subprocess.DEVNULL)
+        run("docker", "rmi", base, stdout=subprocess.DEVNULL)
+    finally:
+        run("rm", "-rf", "--one-file-system", str(work))
+    return f"{recipe.image}: built ({digest})"
+
+
+def save_standin_archive() -> str:
+    """`docker save` of the stand-in, refreshed when the image changed (compared by image ID)."""
+    image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", GDS_STANDIN,
+                   capture_output=True, text=True).stdout.strip()
+    stamp = STANDIN_ARCHIVE.with_suffix(".id")
+    if STANDIN_ARCHIVE.exists() and stamp.exists() and stamp.read_text() == image_id:
+        return f"{STANDIN_ARCHIVE}: up to date"
+    partial = STANDIN_ARCHIVE.with_suffix(".partial")
+    run("docker", "save", "-o", str(partial), GDS_STANDIN)
+    partial.rename(STANDIN_ARCHIVE)
+    stamp.write_text(image_id)
+    return f"{STANDIN_ARCHIVE}: saved"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even when the recipe is unchanged")
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    mirror = debian_mirror()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(build, STANDIN, customise_standin, mirror, args.force),
+                pool.submit(build, LABHOST, customise_lab_host, mirror, args.force)]
+        for job in jobs:
+            print("build_images:", job.result(), flush=True)
+    print("build_images:", save_standin_archive())
+
+
+if __name__ == "__main__":
+    main()
