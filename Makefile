@@ -7,7 +7,7 @@ INVENTORY ?= inventories/local
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup test-setup engine images up down lint test clean
+.PHONY: setup test-setup engine lab up down lint test clean
 
 ## setup: .venv with ansible-playbook and every collection the playbooks need (no Galaxy needed)
 setup: $(VENV)/.setup .collections/.setup
@@ -31,9 +31,9 @@ $(VENV)/.test-setup: requirements-test.txt requirements.txt
 engine:
 	$(PYTHON) tools/docker_engine.py
 
-## images: the gds stand-in and lab-host test images, rebuilt only when their recipe changed
-images: engine
-	$(PYTHON) tools/build_images.py
+## lab: the gds stand-in and lab-host test images (rebuilt only when their recipe changed) and the lab SSH key
+lab: engine
+	$(PYTHON) tools/prepare_lab.py
 
 ## up: a Dask cluster on this machine (or INVENTORY=...)
 up: setup engine
@@ -44,7 +44,7 @@ down: setup
 	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
 
 ## test: everything CI runs: lint, input validation, every Molecule scenario
-test: test-setup images
+test: test-setup lab
 	$(BIN)/pytest tests
 
 clean:

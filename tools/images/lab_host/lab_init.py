@@ -4,7 +4,8 @@ engine and sshd, reachable over SSH at its own address.
 
 Docker mounts /sys and the cgroup hierarchies read-only in an unprivileged container; the inner engine needs
 them writable, so remount them first. Then host keys, the test's public key (LAB_AUTHORIZED_KEY), dockerd and
-sshd; /run/lab-ready appears once the inner engine answers.
+sshd; /run/lab-ready appears once the inner engine answers. The public key comes from a mounted file
+(/etc/lab/authorized_key) or the LAB_AUTHORIZED_KEY environment variable.
 """
 import glob
 import os
@@ -13,6 +14,7 @@ import sys
 import time
 
 USER = "ansible"
+KEY_FILE = "/etc/lab/authorized_key"
 
 
 def remount_writable() -> None:
@@ -22,6 +24,9 @@ def remount_writable() -> None:
 
 def authorize_key() -> None:
     key = os.environ.get("LAB_AUTHORIZED_KEY", "").strip()
+    if os.path.exists(KEY_FILE):
+        with open(KEY_FILE) as fh:
+            key = fh.read().strip()
     if not key:
         return
     ssh_dir = f"/home/{USER}/.ssh"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Build the two test images offline, from Debian packages and PyPI, and only when their recipe changed.
+"""Prepare this machine's test lab: two images built offline (from Debian packages and PyPI, only when
+their recipe changed) and the SSH key Ansible uses to reach the lab hosts.
 
 - GDS_STANDIN: a stand-in for the darribas/gds images, faithful where the collection depends on them
   (start.sh dropping to uid 1000, a docker-stacks HEALTHCHECK that probes Jupyter on 8888, JupyterLab, the
@@ -9,11 +10,14 @@
 No registry is reachable here, so each image starts as a debootstrap rootfs imported with `docker import`,
 finished by a `docker build` that needs no network. A hash of the recipe sits in a label; an image whose
 label matches is kept.
+
+The lab's SSH key pair (LAB_SSH_KEY) is made once; lab hosts read the public half from a mounted file.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import inspect
 import os
 import re
 import shutil
@@ -31,6 +35,7 @@ HASH_LABEL = "io.github.adhoc.recipe-hash"
 GDS_STANDIN = "adhoc-test/gds-standin:ci"
 LAB_HOST = "adhoc-test/lab-host:ci"
 STANDIN_ARCHIVE = CACHE / "gds-standin.tar"
+LAB_SSH_KEY = ROOT / ".cache" / "lab" / "id_ed25519"
 
 
 @dataclass(frozen=True)
@@ -38,20 +43,17 @@ class Recipe:
     image: str
     directory: Path
     packages: tuple[str, ...]
+    customise: object  # function(rootfs) run in the chroot stage
 
     def digest(self) -> str:
+        """What shapes the image: its package list, its recipe folder and the code that builds it."""
         h = hashlib.sha256(",".join(self.packages).encode())
-        for path in sorted(self.directory.rglob("*")) + [Path(__file__)]:
+        for path in sorted(self.directory.rglob("*")):
             if path.is_file():
                 h.update(path.name.encode() + path.read_bytes())
+        for function in (self.customise, build):
+            h.update(inspect.getsource(function).encode())
         return h.hexdigest()[:16]
-
-
-STANDIN = Recipe(GDS_STANDIN, RECIPES / "gds_standin",
-                 ("python3", "python3-venv", "tini", "ca-certificates", "util-linux", "procps"))
-LABHOST = Recipe(LAB_HOST, RECIPES / "lab_host",
-                 ("docker.io", "openssh-server", "python3", "python3-requests", "sudo", "iproute2",
-                  "procps", "iptables", "ca-certificates", "tini", "util-linux"))
 
 
 def run(*cmd: str, **kw) -> subprocess.CompletedProcess:
@@ -72,7 +74,7 @@ def debian_mirror() -> str:
         m = re.search(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", sources.read_text(), re.M)
         if m:
             return m.group(1)
-    sys.exit("build_images: no Debian bookworm mirror found in /etc/apt/sources.list{,.d}")
+    sys.exit("prepare_lab: no Debian bookworm mirror found in /etc/apt/sources.list{,.d}")
 
 
 def current_hash(image: str) -> str | None:
@@ -107,7 +109,17 @@ def customise_lab_host(rootfs: Path) -> None:
         key.unlink()  # generated at start, so two lab hosts never share a host key
 
 
-def build(recipe: Recipe, customise, mirror: str, force: bool) -> str:
+STANDIN = Recipe(GDS_STANDIN, RECIPES / "gds_standin",
+                 ("python3", "python3-venv", "tini", "ca-certificates", "util-linux", "procps"),
+                 customise_standin)
+LABHOST = Recipe(LAB_HOST, RECIPES / "lab_host",
+                 ("docker.io", "openssh-server", "python3", "python3-requests", "sudo", "iproute2",
+                  "procps", "iptables", "ca-certificates", "tini", "util-linux"),
+                 customise_lab_host)
+
+
+
+def build(recipe: Recipe, mirror: str, force: bool) -> str:
     digest = recipe.digest()
     if not force and current_hash(recipe.image) == digest:
         return f"{recipe.image}: up to date ({digest})"
@@ -119,7 +131,7 @@ def build(recipe: Recipe, customise, mirror: str, force: bool) -> str:
         for mount in ("proc", "dev"):
             run("mount", "--bind", f"/{mount}", str(rootfs / mount))
         try:
-            customise(rootfs)
+            recipe.customise(rootfs)
         finally:
             for mount in ("dev", "proc"):
                 subprocess.run(["umount", "-l", str(rootfs / mount)])
@@ -131,7 +143,7 @@ def build(recipe: Recipe, customise, mirror: str, force: bool) -> str:
             raise RuntimeError("tar of the rootfs failed")
         run("docker", "build", "-q", "--build-arg", f"BASE={base}", "--label", f"{HASH_LABEL}={digest}",
             "-t", recipe.image, str(recipe.directory), env=dict(os.environ, DOCKER_BUILDKIT="0"),
-            stdout=subprocess.DEVNULL)
+            capture_output=True)  # the legacy builder's deprecation notice is noise; errors still raise
         run("docker", "rmi", base, stdout=subprocess.DEVNULL)
     finally:
         run("rm", "-rf", "--one-file-system", str(work))
@@ -152,6 +164,15 @@ def save_standin_archive() -> str:
     return f"{STANDIN_ARCHIVE}: saved"
 
 
+def ensure_lab_ssh_key() -> str:
+    if LAB_SSH_KEY.exists() and LAB_SSH_KEY.with_suffix(".pub").exists():
+        return f"{LAB_SSH_KEY}: present"
+    LAB_SSH_KEY.parent.mkdir(parents=True, exist_ok=True)
+    LAB_SSH_KEY.unlink(missing_ok=True)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dask-cluster-lab", "-f", str(LAB_SSH_KEY))
+    return f"{LAB_SSH_KEY}: created"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--force", action="store_true", help="rebuild even when the recipe is unchanged")
@@ -159,11 +180,11 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     mirror = debian_mirror()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(build, STANDIN, customise_standin, mirror, args.force),
-                pool.submit(build, LABHOST, customise_lab_host, mirror, args.force)]
+        jobs = [pool.submit(build, recipe, mirror, args.force) for recipe in (STANDIN, LABHOST)]
         for job in jobs:
-            print("build_images:", job.result(), flush=True)
-    print("build_images:", save_standin_archive())
+            print("prepare_lab:", job.result(), flush=True)
+    print("prepare_lab:", save_standin_archive())
+    print("prepare_lab:", ensure_lab_ssh_key())
 
 
 if __name__ == "__main__":

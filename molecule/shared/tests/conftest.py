@@ -1,0 +1,91 @@
+"""Shared fixtures for the Molecule scenarios' testinfra suite: the scenario's inventory, what it expects of
+the cluster, and the container logs attached to every failure so that a red run explains itself."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+SCHEDULER_HOSTS = RUNNER.get_hosts("dask_scheduler")
+WORKER_HOSTS = RUNNER.get_hosts("dask_workers")
+LABEL_CLUSTER = "io.github.adhoc.dask_cluster.cluster"
+
+
+def inventory_vars(host_name: str) -> dict:
+    return RUNNER.get_variables(host_name)
+
+
+# The collection's documented defaults, for what the inventory leaves unset.
+SETTINGS = {"dask_cluster_name": "dask", "dask_scheduler_port": 8786, "dask_dashboard_port": 8787,
+            "dask_jupyter_port": 8888} | {
+    key: value for key, value in inventory_vars(SCHEDULER_HOSTS[0]).items() if key.startswith("dask_")}
+CLUSTER = SETTINGS["dask_cluster_name"]
+
+
+def testinfra_host(name: str):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+
+
+def expected_workers() -> dict[str, dict]:
+    """Per worker machine: the worker names, threads and memory limit the inventory asks for."""
+    from dask.utils import parse_bytes
+
+    expected = {}
+    for name in WORKER_HOSTS:
+        hv = inventory_vars(name)
+        nworkers = int(hv.get("dask_worker_nworkers", 1))
+        nthreads = hv.get("dask_worker_nthreads")
+        if nthreads is None:
+            cpus = int(testinfra_host(name).check_output("getconf _NPROCESSORS_ONLN"))
+            nthreads = max(1, cpus // nworkers)
+        limit = hv.get("dask_worker_memory_limit")
+        worker_name = hv.get("dask_worker_name", name)
+        expected[name] = {
+            "names": [worker_name] if nworkers == 1 else [f"{worker_name}-{i}" for i in range(nworkers)],
+            "nthreads": int(nthreads),
+            "memory_limit": parse_bytes(limit) if isinstance(limit, str) and limit != "auto" else None,
+        }
+    return expected
+
+
+@pytest.fixture(scope="session")
+def connection() -> dict:
+    path = Path(SETTINGS["dask_cluster_output_dir"]) / "connection.json"
+    return json.loads(path.read_text())
+
+
+def wait_for_health(host, container: str, timeout: float = 120) -> str:
+    """The container's health status once it leaves 'starting' (or after timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = host.check_output(
+            "docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' %s",
+            container)
+        if status != "starting" or time.monotonic() > deadline:
+            return status
+        time.sleep(3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name in sorted(set(SCHEDULER_HOSTS + WORKER_HOSTS)):
+        host = testinfra_host(name)
+        listing = host.run("docker ps -a --filter label=%s=%s --format '{{.Names}} {{.Status}}'",
+                           LABEL_CLUSTER, CLUSTER).stdout
+        text = [listing]
+        for line in listing.splitlines():
+            container = line.split()[0]
+            text.append(f"--- docker logs --tail 40 {container}\n" + host.run(
+                "docker logs --tail 40 %s 2>&1", container).stdout)
+        report.sections.append((f"cluster containers on {name}", "\n".join(text)))

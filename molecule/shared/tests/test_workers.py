@@ -1,0 +1,25 @@
+"""Every worker machine: a healthy worker container with a restart policy and a spill directory the image's
+user can write."""
+from conftest import CLUSTER, WORKER_HOSTS, wait_for_health
+
+testinfra_hosts = [f"ansible://{name}" for name in WORKER_HOSTS]
+
+
+def test_worker_container_is_running_and_healthy(host):
+    container = host.docker(f"{CLUSTER}-worker")
+    assert container.is_running
+    assert wait_for_health(host, container.name) == "healthy"
+
+
+def test_worker_container_restarts_by_itself(host):
+    policy = host.docker(f"{CLUSTER}-worker").inspect()["HostConfig"]["RestartPolicy"]["Name"]
+    assert policy == "unless-stopped"
+
+
+def test_spill_directory_belongs_to_the_image_user(host):
+    mounts = host.docker(f"{CLUSTER}-worker").inspect()["Mounts"]
+    spill = next(m for m in mounts if m["Destination"] == "/dask-worker-space")
+    directory = host.file(spill["Source"])
+    assert directory.is_directory
+    assert (directory.uid, directory.gid) == (1000, 100)
+    host.check_output("docker exec %s touch /dask-worker-space/.write-test", f"{CLUSTER}-worker")

@@ -1,0 +1,75 @@
+"""The embedded case behind `make up`: inventories/local brings a cluster up on this very machine, a Client
+runs work on it, a re-run changes nothing, and down.yml removes exactly what up.yml made."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import warnings
+
+import pytest
+from conftest import ROOT, STANDIN_IMAGE, cluster_containers, playbook
+
+CLUSTER = "localtest"
+
+
+@pytest.fixture(scope="module")
+def local_cluster(tmp_path_factory):
+    """up.yml on inventories/local (ports moved off the defaults so a user's own cluster is left alone)."""
+    out_dir = tmp_path_factory.mktemp("dask")
+    extra = ["-e", json.dumps({
+        "dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
+        "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 28786, "dask_dashboard_port": 28787,
+        "dask_jupyter_port": 28888, "dask_worker_nworkers": 2, "dask_cluster_output_dir": str(out_dir)})]
+    first = playbook("up", ROOT / "inventories/local", *extra)
+    try:
+        yield first, extra, out_dir
+    finally:
+        playbook("down", ROOT / "inventories/local", *extra)
+
+
+def recap_changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
+
+
+def test_up_brings_the_cluster_up_on_this_machine(local_cluster):
+    first, _, out_dir = local_cluster
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Dask cluster 'localtest' is up." in first.stdout
+    assert sorted(cluster_containers(CLUSTER)) == [f"{CLUSTER}-jupyter", f"{CLUSTER}-scheduler", f"{CLUSTER}-worker"]
+    assert json.loads((out_dir / "connection.json").read_text())["address"] == "tcp://127.0.0.1:28786"
+
+
+def test_a_client_counts_both_local_workers_and_runs_work(local_cluster):
+    from distributed import Client
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
+        with Client("tcp://127.0.0.1:28786", timeout=30) as client:
+            names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
+            assert names == ["localhost-0", "localhost-1"]
+            assert client.submit(sum, range(101)).result() == 5050
+
+
+def test_a_rerun_changes_nothing(local_cluster):
+    _, extra, _ = local_cluster
+    again = playbook("up", ROOT / "inventories/local", *extra)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert recap_changed(again.stdout) == 0, again.stdout
+
+
+def test_down_removes_the_cluster_and_nothing_else(local_cluster):
+    _, extra, _ = local_cluster
+    subprocess.run(["docker", "run", "-d", "--name", "localtest-bystander", STANDIN_IMAGE, "sleep", "infinity"],
+                   check=True, capture_output=True)
+    try:
+        down = playbook("down", ROOT / "inventories/local", *extra)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert cluster_containers(CLUSTER) == []
+        state = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", "localtest-bystander"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert state == "true"
+        again = playbook("down", ROOT / "inventories/local", *extra)
+        assert again.returncode == 0 and recap_changed(again.stdout) == 0, again.stdout
+    finally:
+        subprocess.run(["docker", "rm", "-f", "localtest-bystander"], capture_output=True)

@@ -1,0 +1,81 @@
+"""Bad input is refused before anything on any machine is touched, with a message that names the problem.
+
+Every inventory here points at this machine (local connection) with a runnable image, so a check that let
+bad input through would really create containers on the local engine; each test asserts none exists."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import STANDIN_IMAGE, cluster_containers, playbook
+
+CLUSTER = "validation"
+LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+GOOD_VARS = {"dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
+             "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 18786, "dask_dashboard_port": 18787,
+             "dask_jupyter_port": 18888}
+
+
+def inventory(schedulers=("node1",), workers=("node1",), host_vars=None, group_vars=None) -> dict:
+    hosts = {name: dict(LOCAL, **(host_vars or {}).get(name, {})) for name in {*schedulers, *workers}}
+    children = {}
+    if schedulers:
+        children["dask_scheduler"] = {"hosts": {name: None for name in schedulers}}
+    if workers:
+        children["dask_workers"] = {"hosts": {name: None for name in workers}}
+    return {"all": {"hosts": hosts, "children": children, "vars": dict(GOOD_VARS, **(group_vars or {}))}}
+
+
+BAD_INPUTS = {
+    "no scheduler": (inventory(schedulers=()), "dask_scheduler holds 0 machines"),
+    "two schedulers": (inventory(schedulers=("node1", "node2")), "dask_scheduler holds 2 machines (node1, node2)"),
+    "no workers": (inventory(workers=()), "dask_workers is empty or missing"),
+    "zero worker processes": (inventory(host_vars={"node1": {"dask_worker_nworkers": 0}}),
+                              "dask_worker_nworkers is '0' on host node1"),
+    "unparseable memory limit": (inventory(host_vars={"node1": {"dask_worker_memory_limit": "lots"}}),
+                                 "dask_worker_memory_limit 'lots' on host node1 is not a limit Dask reads"),
+    "negative memory limit": (inventory(host_vars={"node1": {"dask_worker_memory_limit": "-2GB"}}),
+                              "dask_worker_memory_limit '-2GB' on host node1"),
+    "worker count not a number": (inventory(host_vars={"node1": {"dask_worker_nworkers": "two"}}),
+                                  "dask_worker_nworkers"),
+    "zero threads": (inventory(host_vars={"node1": {"dask_worker_nthreads": 0}}),
+                     "dask_worker_nthreads is '0' on host node1"),
+    "dashboard on the scheduler port": (inventory(group_vars={"dask_dashboard_port": 18786}),
+                                        "must be whole numbers from 1 to 65535, all different"),
+    "port out of range": (inventory(group_vars={"dask_jupyter_port": 70000}),
+                          "must be whole numbers from 1 to 65535"),
+    "unknown pull policy": (inventory(group_vars={"dask_image_pull": "sometimes"}), "dask_image_pull"),
+    "invalid cluster name": (inventory(group_vars={"dask_cluster_name": "My Cluster"}),
+                             "dask_cluster_name 'My Cluster' (host node1) must be"),
+    "machines disagree on the image": (
+        inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
+        "Collection-wide settings differ between machines"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_input_is_refused_before_any_machine_is_touched(inventory_file, case):
+    inv, message = BAD_INPUTS[case]
+    result = playbook("up", inventory_file(inv))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert message in " ".join(output.split()), output
+    assert "PLAY [Bring up the scheduler" not in output, "validation let the run reach the machines"
+    assert cluster_containers(inv["all"]["vars"]["dask_cluster_name"]) == []
+
+
+def test_a_container_of_the_user_holding_a_cluster_name_is_refused_and_kept(inventory_file):
+    name = f"{CLUSTER}-scheduler"
+    subprocess.run(["docker", "run", "-d", "--name", name, STANDIN_IMAGE, "sleep", "infinity"],
+                   check=True, capture_output=True)
+    try:
+        result = playbook("up", inventory_file(inventory()))
+        output = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, output
+        assert f"a container named '{name}' exists that this collection did not create" in output
+        running = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", name],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        assert running == "true"
+        assert cluster_containers(CLUSTER) == []
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
