@@ -12,8 +12,9 @@ testinfra_hosts = [f"ansible://{name}" for name in SCHEDULER_HOSTS]
 
 
 @pytest.mark.parametrize("port_setting", ["dask_scheduler_port", "dask_dashboard_port", "dask_jupyter_port"])
-def test_port_is_listening(host, port_setting):
-    assert host.socket(f"tcp://{SETTINGS[port_setting]}").is_listening
+def test_port_is_listening_on_every_ipv4_address(host, port_setting):
+    # A bare tcp://PORT would demand an IPv6 socket too; the dashboard and Jupyter bind IPv4 only.
+    assert host.socket(f"tcp://0.0.0.0:{SETTINGS[port_setting]}").is_listening
 
 
 @pytest.mark.parametrize("role", ["scheduler", "jupyter"])
