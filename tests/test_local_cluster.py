@@ -37,15 +37,19 @@ def test_up_brings_the_cluster_up_on_this_machine(local_cluster):
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Dask cluster 'localtest' is up." in first.stdout
     assert sorted(cluster_containers(CLUSTER)) == [f"{CLUSTER}-jupyter", f"{CLUSTER}-scheduler", f"{CLUSTER}-worker"]
-    assert json.loads((out_dir / "connection.json").read_text())["address"] == "tcp://127.0.0.1:28786"
+    # TLS is on by default, also on one machine.
+    assert json.loads((out_dir / "connection.json").read_text())["address"] == "tls://127.0.0.1:28786"
 
 
-def test_a_client_counts_both_local_workers_and_runs_work(local_cluster):
-    from distributed import Client
+def test_a_client_with_the_bundle_counts_both_local_workers_and_runs_work(local_cluster):
+    from distributed import Client, Security
 
+    _, _, out_dir = local_cluster
+    bundle = json.loads((out_dir / "connection.json").read_text())["security"]
+    security = Security(**{k: str(out_dir / v) if k.startswith("tls_") else v for k, v in bundle.items()})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
-        with Client("tcp://127.0.0.1:28786", timeout=30) as client:
+        with Client("tls://127.0.0.1:28786", security=security, timeout=30) as client:
             names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
             assert names == ["localhost-0", "localhost-1"]
             assert client.submit(sum, range(101)).result() == 5050

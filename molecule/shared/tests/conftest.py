@@ -55,10 +55,23 @@ def expected_workers() -> dict[str, dict]:
     return expected
 
 
+OUTPUT_DIR = Path(SETTINGS["dask_cluster_output_dir"])
+TLS = SETTINGS.get("dask_tls_enabled", True)
+
+
 @pytest.fixture(scope="session")
 def connection() -> dict:
-    path = Path(SETTINGS["dask_cluster_output_dir"]) / "connection.json"
-    return json.loads(path.read_text())
+    return json.loads((OUTPUT_DIR / "connection.json").read_text())
+
+
+def security(connection: dict):
+    """The distributed.Security that connection.json describes (None for a plain tcp:// cluster)."""
+    from distributed import Security
+
+    if "security" not in connection:
+        return None
+    paths = {k: str(OUTPUT_DIR / v) if k.startswith("tls_") else v for k, v in connection["security"].items()}
+    return Security(**paths)
 
 
 def wait_for_health(host, container: str, timeout: float = 120) -> str:

@@ -3,7 +3,7 @@ the expected workers with their threads and memory, and runs work on every one o
 import warnings
 
 import pytest
-from conftest import SETTINGS, expected_workers
+from conftest import SETTINGS, TLS, expected_workers, security
 from distributed import Client
 
 
@@ -12,14 +12,16 @@ def client(connection):
     with warnings.catch_warnings():
         # The controller's Python differs from the image's in its patch level only.
         warnings.simplefilter("ignore")
-        with Client(connection["address"], timeout=30) as c:
+        with Client(connection["address"], security=security(connection), timeout=30) as c:
             yield c
 
 
 def test_connection_file_names_scheduler_and_dashboard(connection):
-    assert connection["address"].startswith("tcp://")
+    assert connection["address"].startswith("tls://" if TLS else "tcp://")
     assert connection["address"].endswith(f":{SETTINGS['dask_scheduler_port']}")
+    assert connection["dashboard_link"].startswith("https://" if TLS else "http://")
     assert connection["dashboard_link"].endswith(f":{SETTINGS['dask_dashboard_port']}/status")
+    assert ("security" in connection) == TLS
 
 
 def test_client_counts_exactly_the_expected_workers(client):

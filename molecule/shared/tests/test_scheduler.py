@@ -1,12 +1,12 @@
 """The scheduler machine: Dask's and Jupyter's ports, healthy containers, Jupyter behind its token, and a
 notebook's Client() joining the cluster with no arguments."""
 import json
+import ssl
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import CLUSTER, SCHEDULER_HOSTS, SETTINGS, expected_workers, wait_for_health
+from conftest import CLUSTER, OUTPUT_DIR, SCHEDULER_HOSTS, SETTINGS, expected_workers, wait_for_health
 
 testinfra_hosts = [f"ansible://{name}" for name in SCHEDULER_HOSTS]
 
@@ -33,8 +33,12 @@ def test_container_restarts_by_itself(host, role):
 def _jupyter_status(connection: dict, token: str | None) -> int:
     url = connection["jupyter_url"].removesuffix("/lab") + "/api/contents"
     request = urllib.request.Request(url, headers={"Authorization": f"token {token}"} if token else {})
+    # Over HTTPS, Jupyter's certificate is the machine's, signed by the cluster's CA.
+    context = ssl.create_default_context(cafile=OUTPUT_DIR / "ca.pem") if url.startswith("https") else None
+    if context:
+        context.check_hostname = False
     try:
-        return urllib.request.urlopen(request, timeout=10).status
+        return urllib.request.urlopen(request, timeout=10, context=context).status
     except urllib.error.HTTPError as exc:
         return exc.code
 
@@ -44,7 +48,7 @@ def test_jupyter_refuses_requests_without_the_token(connection):
 
 
 def test_jupyter_accepts_the_generated_token(connection):
-    token = (Path(SETTINGS["dask_cluster_output_dir"]) / "jupyter_token").read_text().strip()
+    token = (OUTPUT_DIR / "jupyter_token").read_text().strip()
     assert len(token) >= 32
     assert _jupyter_status(connection, token) == 200
 

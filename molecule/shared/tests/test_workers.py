@@ -1,6 +1,6 @@
 """Every worker machine: a healthy worker container with a restart policy and a spill directory the image's
 user can write."""
-from conftest import CLUSTER, WORKER_HOSTS, wait_for_health
+from conftest import CLUSTER, SETTINGS, WORKER_HOSTS, wait_for_health
 
 testinfra_hosts = [f"ansible://{name}" for name in WORKER_HOSTS]
 
@@ -23,3 +23,9 @@ def test_spill_directory_belongs_to_the_image_user(host):
     assert directory.is_directory
     assert (directory.uid, directory.gid) == (1000, 100)
     host.check_output("docker exec %s touch /dask-worker-space/.write-test", f"{CLUSTER}-worker")
+
+
+def test_worker_dashboard_listens_on_loopback_only(host):
+    port = int(host.ansible.get_variables().get("dask_worker_dashboard_port", SETTINGS["dask_dashboard_port"] + 1))
+    assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
