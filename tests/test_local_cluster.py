@@ -41,15 +41,28 @@ def test_up_brings_the_cluster_up_on_this_machine(local_cluster):
     assert json.loads((out_dir / "connection.json").read_text())["address"] == "tls://127.0.0.1:28786"
 
 
+def bundle_security(out_dir):
+    """distributed.Security from the bundle connection.json names (paths relative to its folder)."""
+    from distributed import Security
+
+    bundle = json.loads((out_dir / "connection.json").read_text())["security"]
+    return Security(**{k: str(out_dir / v) if k.startswith("tls_") else v for k, v in bundle.items()})
+
+
+def fingerprint(path) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    return x509.load_pem_x509_certificate(path.read_bytes()).fingerprint(hashes.SHA256())
+
+
 def test_a_client_with_the_bundle_counts_both_local_workers_and_runs_work(local_cluster):
-    from distributed import Client, Security
+    from distributed import Client
 
     _, _, out_dir = local_cluster
-    bundle = json.loads((out_dir / "connection.json").read_text())["security"]
-    security = Security(**{k: str(out_dir / v) if k.startswith("tls_") else v for k, v in bundle.items()})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
-        with Client("tls://127.0.0.1:28786", security=security, timeout=30) as client:
+        with Client("tls://127.0.0.1:28786", security=bundle_security(out_dir), timeout=30) as client:
             names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
             assert names == ["localhost-0", "localhost-1"]
             assert client.submit(sum, range(101)).result() == 5050
@@ -60,6 +73,41 @@ def test_a_rerun_changes_nothing(local_cluster):
     again = playbook("up", ROOT / "inventories/local", *extra)
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap_changed(again.stdout) == 0, again.stdout
+
+
+def test_a_certificate_near_expiry_is_renewed_and_the_cluster_keeps_working(local_cluster):
+    from distributed import Client
+
+    _, extra, out_dir = local_cluster
+    machine_cert = out_dir / "hosts" / "localhost" / "cert.pem"
+    before = fingerprint(machine_cert)
+    # Every certificate has fewer than 400 days left, so each counts as near expiry.
+    renew = playbook("up", ROOT / "inventories/local", *extra, "-e", "dask_tls_renew_days=400")
+    assert renew.returncode == 0, renew.stdout + renew.stderr
+    assert fingerprint(machine_cert) != before
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Client("tls://127.0.0.1:28786", security=bundle_security(out_dir), timeout=30) as client:
+            assert client.submit(sum, [1, 2]).result() == 3
+
+
+def test_rotating_the_ca_locks_out_the_old_bundle(local_cluster, tmp_path):
+    from distributed import Client
+
+    _, extra, out_dir = local_cluster
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("connection.json", "ca.pem", "client-cert.pem", "client-key.pem"):
+        (old / name).write_bytes((out_dir / name).read_bytes())
+    rotate = playbook("up", ROOT / "inventories/local", *extra, "-e", "dask_tls_rotate_ca=true")
+    assert rotate.returncode == 0, rotate.stdout + rotate.stderr
+    assert fingerprint(out_dir / "ca.pem") != fingerprint(old / "ca.pem")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Client("tls://127.0.0.1:28786", security=bundle_security(out_dir), timeout=30) as client:
+            assert client.submit(sum, [2, 3]).result() == 5
+        with pytest.raises((OSError, TimeoutError)):
+            Client("tls://127.0.0.1:28786", security=bundle_security(old), timeout=5)
 
 
 def test_down_removes_the_cluster_and_nothing_else(local_cluster):
