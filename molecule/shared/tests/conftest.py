@@ -29,7 +29,7 @@ SETTINGS = {"dask_cluster_name": "dask", "dask_scheduler_port": 8786, "dask_dash
 CLUSTER = SETTINGS["dask_cluster_name"]
 
 
-def testinfra_host(name: str):
+def lab_host(name: str):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
 
 
@@ -43,7 +43,7 @@ def expected_workers() -> dict[str, dict]:
         nworkers = int(hv.get("dask_worker_nworkers", 1))
         nthreads = hv.get("dask_worker_nthreads")
         if nthreads is None:
-            cpus = int(testinfra_host(name).check_output("getconf _NPROCESSORS_ONLN"))
+            cpus = int(lab_host(name).check_output("getconf _NPROCESSORS_ONLN"))
             nthreads = max(1, cpus // nworkers)
         limit = hv.get("dask_worker_memory_limit")
         worker_name = hv.get("dask_worker_name", name)
@@ -93,7 +93,7 @@ def pytest_runtest_makereport(item, call):
     if report.when != "call" or not report.failed:
         return
     for name in sorted(set(SCHEDULER_HOSTS + WORKER_HOSTS)):
-        host = testinfra_host(name)
+        host = lab_host(name)
         listing = host.run("docker ps -a --filter label=%s=%s --format '{{.Names}} {{.Status}}'",
                            LABEL_CLUSTER, CLUSTER).stdout
         text = [listing]
