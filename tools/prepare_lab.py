@@ -5,6 +5,7 @@ their recipe changed) and the SSH key Ansible uses to reach the lab hosts.
 - GDS_STANDIN: a stand-in for the darribas/gds images, faithful where the collection depends on them
   (start.sh dropping to uid 1000, a docker-stacks HEALTHCHECK that probes Jupyter on 8888, JupyterLab, the
   `dask` CLI). Also saved as a tar, which the Molecule scenarios load into every lab host's engine.
+- GDS_STANDIN_OTHER: the same, but Dask reads another distributed version in it (saved as a tar too).
 - LAB_HOST: a "machine" for the lab: its own Docker engine and sshd, a sudo user `ansible`.
 
 No registry is reachable here, so each image starts as a debootstrap rootfs imported with `docker import`,
@@ -35,6 +36,8 @@ HASH_LABEL = "io.github.adhoc.recipe-hash"
 GDS_STANDIN = "adhoc-test/gds-standin:ci"
 LAB_HOST = "adhoc-test/lab-host:ci"
 STANDIN_ARCHIVE = CACHE / "gds-standin.tar"
+GDS_STANDIN_OTHER = "adhoc-test/gds-standin:other-distributed"
+STANDIN_OTHER_ARCHIVE = CACHE / "gds-standin-other.tar"
 LAB_SSH_KEY = ROOT / ".cache" / "lab" / "id_ed25519"
 
 
@@ -150,18 +153,32 @@ def build(recipe: Recipe, mirror: str, force: bool) -> str:
     return f"{recipe.image}: built ({digest})"
 
 
-def save_standin_archive() -> str:
-    """`docker save` of the stand-in, refreshed when the image changed (compared by image ID)."""
-    image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", GDS_STANDIN,
+def build_standin_other() -> str:
+    """The stand-in as another distributed release would look to Dask; rebuilt whenever the stand-in is."""
+    base_id = run("docker", "image", "inspect", "--format", "{{.Id}}", GDS_STANDIN,
+                  capture_output=True, text=True).stdout.strip()
+    digest = hashlib.sha256(base_id.encode() + (RECIPES / "gds_standin_other" / "Dockerfile").read_bytes())
+    digest = digest.hexdigest()[:16]
+    if current_hash(GDS_STANDIN_OTHER) == digest:
+        return f"{GDS_STANDIN_OTHER}: up to date ({digest})"
+    run("docker", "build", "-q", "--build-arg", f"BASE={GDS_STANDIN}", "--label", f"{HASH_LABEL}={digest}",
+        "-t", GDS_STANDIN_OTHER, str(RECIPES / "gds_standin_other"), env=dict(os.environ, DOCKER_BUILDKIT="0"),
+        capture_output=True)
+    return f"{GDS_STANDIN_OTHER}: built ({digest})"
+
+
+def save_archive(image: str, archive: Path) -> str:
+    """`docker save` of an image, refreshed when the image changed (compared by image ID)."""
+    image_id = run("docker", "image", "inspect", "--format", "{{.Id}}", image,
                    capture_output=True, text=True).stdout.strip()
-    stamp = STANDIN_ARCHIVE.with_suffix(".id")
-    if STANDIN_ARCHIVE.exists() and stamp.exists() and stamp.read_text() == image_id:
-        return f"{STANDIN_ARCHIVE}: up to date"
-    partial = STANDIN_ARCHIVE.with_suffix(".partial")
-    run("docker", "save", "-o", str(partial), GDS_STANDIN)
-    partial.rename(STANDIN_ARCHIVE)
+    stamp = archive.with_suffix(".id")
+    if archive.exists() and stamp.exists() and stamp.read_text() == image_id:
+        return f"{archive}: up to date"
+    partial = archive.with_suffix(".partial")
+    run("docker", "save", "-o", str(partial), image)
+    partial.rename(archive)
     stamp.write_text(image_id)
-    return f"{STANDIN_ARCHIVE}: saved"
+    return f"{archive}: saved"
 
 
 def ensure_lab_ssh_key() -> str:
@@ -183,7 +200,9 @@ def main() -> None:
         jobs = [pool.submit(build, recipe, mirror, args.force) for recipe in (STANDIN, LABHOST)]
         for job in jobs:
             print("prepare_lab:", job.result(), flush=True)
-    print("prepare_lab:", save_standin_archive())
+    print("prepare_lab:", build_standin_other())
+    print("prepare_lab:", save_archive(GDS_STANDIN, STANDIN_ARCHIVE))
+    print("prepare_lab:", save_archive(GDS_STANDIN_OTHER, STANDIN_OTHER_ARCHIVE))
     print("prepare_lab:", ensure_lab_ssh_key())
 
 
