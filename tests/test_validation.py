@@ -7,7 +7,9 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from conftest import STANDIN_IMAGE, cluster_containers, playbook
+from conftest import ROOT, STANDIN_IMAGE, cluster_containers, playbook
+
+STANDIN_OTHER_ARCHIVE = ROOT / ".cache" / "images" / "gds-standin-other.tar"
 
 CLUSTER = "validation"
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
@@ -47,6 +49,14 @@ BAD_INPUTS = {
     "unknown pull policy": (inventory(group_vars={"dask_image_pull": "sometimes"}), "dask_image_pull"),
     "invalid cluster name": (inventory(group_vars={"dask_cluster_name": "My Cluster"}),
                              "dask_cluster_name 'My Cluster' (host node1) must be"),
+    "archive that does not exist": (
+        inventory(group_vars={"dask_image_source": "archive", "dask_image_archive": "/nonexistent/gds.tar"}),
+        "dask_image_archive '/nonexistent/gds.tar' must be a `docker save` tar on the controller that holds "
+        f"{STANDIN_IMAGE} (no such file)"),
+    "archive of another image": (
+        inventory(group_vars={"dask_image_source": "archive", "dask_image_archive": str(STANDIN_OTHER_ARCHIVE)}),
+        "(it holds adhoc-test/gds-standin:other-distributed)"),
+    "unknown image source": (inventory(group_vars={"dask_image_source": "usb-stick"}), "dask_image_source"),
     "machines disagree on the image": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
         "Collection-wide settings differ between machines"),
