@@ -57,6 +57,9 @@ BAD_INPUTS = {
         inventory(group_vars={"dask_image_source": "archive", "dask_image_archive": str(STANDIN_OTHER_ARCHIVE)}),
         "(it holds adhoc-test/gds-standin:other-distributed)"),
     "unknown image source": (inventory(group_vars={"dask_image_source": "usb-stick"}), "dask_image_source"),
+    "machines disagree on TLS": (
+        inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_tls_enabled": False}}),
+        "Collection-wide settings differ between machines"),
     "machines disagree on the image": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
         "Collection-wide settings differ between machines"),

@@ -1,0 +1,89 @@
+"""A lab of N machines for benchmarks: lab-host containers (own Docker engine, sshd, address) on a bridge
+network of their own, and an Ansible inventory that reaches them over real SSH.
+
+The same machines Molecule builds for the scenarios, without Molecule's bookkeeping, so that a benchmark
+times only what it means to time. Traffic stays on the network the lab creates.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB_HOST = "adhoc-test/lab-host:ci"
+KEY = ROOT / ".cache" / "lab" / "id_ed25519"
+IMAGES = ROOT / ".cache" / "images"
+NETWORK = "dask-bench"
+SUBNET = "172.28.60"
+# Every capability this Docker knows but SYS_RESOURCE, which this machine's bounding set lacks (see molecule/).
+CAPABILITIES = ("CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+                "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO "
+                "SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE "
+                "AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND "
+                "AUDIT_READ").split()
+SSH_OPTIONS = ["-i", str(KEY), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+               "-o", "LogLevel=ERROR"]
+
+
+def docker(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, **kw)
+
+
+def address(i: int) -> str:
+    return f"{SUBNET}.{10 + i}"
+
+
+def ssh(i: int, command: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(["ssh", *SSH_OPTIONS, f"ansible@{address(i)}", command], check=True, **kw)
+
+
+def start(n: int) -> list[str]:
+    """Start n lab hosts (index 0 is the scheduler machine) and wait until each engine answers."""
+    stop(n_max=64)
+    docker("network", "create", "--subnet", f"{SUBNET}.0/24", NETWORK)
+    names = []
+    for i in range(n):
+        name = f"dask-bench-{i}"
+        caps = [arg for cap in CAPABILITIES for arg in ("--cap-add", cap)]
+        docker("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK, "--ip", address(i),
+               *caps, "--security-opt", "seccomp=unconfined", "--tmpfs", "/var/lib/docker:exec,suid,dev",
+               "-v", f"{KEY}.pub:/etc/lab/authorized_key:ro", "-v", f"{IMAGES}:/images:ro", LAB_HOST)
+        names.append(name)
+    for name in names:
+        for _ in range(240):
+            if subprocess.run(["docker", "exec", name, "test", "-e", "/run/lab-ready"]).returncode == 0:
+                break
+            time.sleep(0.25)
+        else:
+            raise RuntimeError(f"{name}: its Docker engine did not start")
+    return names
+
+
+def stop(n_max: int = 64) -> None:
+    names = docker("ps", "-aq", "--filter", "name=^dask-bench-").stdout.split()
+    if names:
+        docker("rm", "-f", *names)
+    subprocess.run(["docker", "network", "rm", NETWORK], capture_output=True)
+
+
+def inventory(n: int, path: Path, extra_vars: dict) -> Path:
+    """hosts.yml for the lab: machine 0 runs the scheduler, every other machine is a worker."""
+    hosts = {f"lab{i}": {"ansible_host": address(i)} for i in range(n)}
+    path.write_text(json.dumps({"all": {
+        "hosts": hosts,
+        "vars": {"ansible_user": "ansible", "ansible_become": True, "ansible_ssh_private_key_file": str(KEY),
+                 **extra_vars},
+        "children": {"dask_scheduler": {"hosts": {"lab0": None}},
+                     "dask_workers": {"hosts": {f"lab{i}": None for i in range(1, n)}}}}}))
+    return path
+
+
+@contextmanager
+def lab(n: int):
+    try:
+        yield start(n)
+    finally:
+        stop()
