@@ -43,6 +43,10 @@ up: setup engine
 down: setup
 	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
 
+## lint: yamllint, ansible-lint (production profile) and the README's variable tables
+lint: test-setup
+	$(BIN)/pytest tests/test_lint.py
+
 ## test: everything CI runs: lint, input validation, every Molecule scenario
 test: test-setup lab
 	$(BIN)/pytest tests
