@@ -43,7 +43,9 @@ def main() -> None:
     authorize_key()
     os.makedirs("/run/sshd", exist_ok=True)
     log = open("/var/log/dockerd.log", "ab")
-    subprocess.Popen(["dockerd", "--storage-driver", "overlay2"], stdout=log, stderr=log)
+    # The lab's registry (tools/lab_registry.py) speaks plain HTTP on the lab networks' gateways.
+    subprocess.Popen(["dockerd", "--storage-driver", "overlay2", "--insecure-registry", "172.28.0.0/16"],
+                     stdout=log, stderr=log)
     subprocess.run(["/usr/sbin/sshd"], check=True)
     for _ in range(240):
         if subprocess.run(["docker", "version"], capture_output=True).returncode == 0:

@@ -1,0 +1,94 @@
+"""Action of adhoc.dask_cluster.dask_image_transfer: copy a large file to a machine, showing progress.
+
+ansible.builtin.copy is silent until the whole file has landed, minutes for a 16 GB image archive. This
+sends the file in chunks through the task's own connection (SSH, docker, local: whatever the machine uses),
+appends each to DEST.partial on the machine, prints bytes, percent and rate every progress_interval seconds,
+then checks the SHA-256 of what landed against the controller's file and only then renames it to DEST. A
+transfer cut short, or one whose checksum differs, leaves no DEST and no DEST.partial behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.progress import human
+
+display = Display()
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = True
+    _supports_check_mode = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        _, args = self.validate_argument_spec(argument_spec={
+            "src": {"type": "path", "required": True},
+            "dest": {"type": "str", "required": True},
+            "mode": {"type": "raw", "default": "0600"},
+            "chunk_size": {"type": "int", "default": 64 * 1024 * 1024},
+            "progress_interval": {"type": "float", "default": 3},
+        })
+        src, dest = args["src"], args["dest"]
+        if not os.path.isfile(src):
+            raise AnsibleActionFail(f"{src} is not a file on the controller")
+        if self._task.check_mode:
+            return {**result, "changed": True, "dest": dest}
+
+        host = task_vars.get("inventory_hostname", "?")
+        shell = self._connection._shell
+        partial = f"{dest}.partial"
+        tmpdir = self._make_tmp_path()
+        chunk_path = shell.join_path(tmpdir, "chunk")
+        try:
+            checksum, seconds = self._send(src, partial, chunk_path, args, host)
+            landed = self._execute_module("ansible.legacy.stat", task_vars=task_vars, module_args={
+                "path": partial, "get_checksum": True, "checksum_algorithm": "sha256"})
+            if landed.get("stat", {}).get("checksum") != checksum:
+                raise AnsibleActionFail(f"{dest} on {host} does not match {src} (SHA-256 differs): "
+                                        "the transfer was corrupted; run again")
+            self._shell_command(f"chmod {args['mode']} {shell.quote(partial)} && "
+                                f"mv -f {shell.quote(partial)} {shell.quote(dest)}", host)
+        finally:
+            self._low_level_execute_command(f"rm -f {shell.quote(partial)}")
+            self._remove_tmp_path(tmpdir, force=True)
+        size = os.path.getsize(src)
+        display.display(f"{host}: copied {os.path.basename(src)}: {human(size)} in {seconds:.1f} s "
+                        f"({human(size / max(seconds, 1e-3))}/s), SHA-256 verified")
+        return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": size}
+
+    def _send(self, src: str, partial: str, chunk_path: str, args: dict, host: str) -> tuple[str, float]:
+        """Send src chunk by chunk, appending to partial; returns its SHA-256 and the seconds it took."""
+        shell = self._connection._shell
+        size, sent, digest = os.path.getsize(src), 0, hashlib.sha256()
+        started = shown = time.monotonic()
+        self._shell_command(f"rm -f {shell.quote(partial)} && touch {shell.quote(partial)}", host)
+        with open(src, "rb") as source, tempfile.TemporaryDirectory() as local:
+            local_chunk = os.path.join(local, "chunk")
+            while chunk := source.read(args["chunk_size"]):
+                digest.update(chunk)
+                with open(local_chunk, "wb") as fh:
+                    fh.write(chunk)
+                self._connection.put_file(local_chunk, chunk_path)
+                self._fixup_perms2([chunk_path], execute=False)
+                self._shell_command(f"cat {shell.quote(chunk_path)} >> {shell.quote(partial)} && "
+                                    f"rm -f {shell.quote(chunk_path)}", host)
+                sent += len(chunk)
+                now = time.monotonic()
+                if now - shown >= args["progress_interval"] and sent < size:
+                    shown = now
+                    display.display(f"{host}: copying {os.path.basename(src)}: {human(sent)} of {human(size)} "
+                                    f"({100 * sent / size:.0f} %), {human(sent / (now - started))}/s")
+        return digest.hexdigest(), time.monotonic() - started
+
+    def _shell_command(self, command: str, host: str) -> None:
+        out = self._low_level_execute_command(command)
+        if out["rc"] != 0:
+            raise AnsibleActionFail(f"On {host}, `{command}` failed: {out['stderr'] or out['stdout']}")

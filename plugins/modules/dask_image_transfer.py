@@ -1,0 +1,55 @@
+#!/usr/bin/python
+"""Documentation of the action plugin adhoc.dask_cluster.dask_image_transfer (it runs on the controller)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dask_image_transfer
+short_description: Copy a large file (an image archive) to a machine, showing progress, checksum verified
+description:
+  - Sends I(src) from the controller in chunks through the machine's own connection, printing bytes, percent
+    and rate every I(progress_interval) seconds, as M(ansible.builtin.copy) cannot.
+  - What landed is checked against the controller's SHA-256 before it is renamed to I(dest). A transfer cut
+    short or corrupted leaves neither I(dest) nor C(DEST.partial) behind.
+  - Always reports a change, since the caller decides whether the machine needs the file.
+version_added: 0.4.0
+author: adhoc.dask_cluster contributors
+options:
+  src:
+    description: File on the controller.
+    type: path
+    required: true
+  dest:
+    description: Path on the machine.
+    type: str
+    required: true
+  mode:
+    description: Permissions of I(dest).
+    type: raw
+    default: "0600"
+  chunk_size:
+    description: Bytes per chunk (one round trip each).
+    type: int
+    default: 67108864
+  progress_interval:
+    description: Seconds between progress lines.
+    type: float
+    default: 3
+"""
+
+EXAMPLES = r"""
+- name: Copy the image archive
+  adhoc.dask_cluster.dask_image_transfer:
+    src: gds_dev.tar
+    dest: /var/tmp/dask_cluster-gds_dev.tar
+"""
+
+RETURN = r"""
+checksum:
+  description: SHA-256 of the file, as verified on the machine.
+  returned: success
+  type: str
+size:
+  description: Bytes sent.
+  returned: success
+  type: int
+"""
