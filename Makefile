@@ -7,7 +7,7 @@ INVENTORY ?= inventories/local
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup test-setup engine lab up down lint test clean
+.PHONY: setup test-setup engine lab up down lint test bench clean
 
 ## setup: .venv with ansible-playbook and every collection the playbooks need (no Galaxy needed)
 setup: $(VENV)/.setup .collections/.setup
@@ -50,6 +50,15 @@ lint: test-setup
 ## test: everything CI runs: lint, input validation, every Molecule scenario
 test: test-setup lab
 	$(BIN)/pytest tests
+
+## bench: the benchmarks of bench/ (several minutes each; results in bench/results/)
+bench: test-setup lab $(VENV)/.bench-setup
+	$(BIN)/python bench/up_down.py
+	$(BIN)/python bench/image_distribution.py
+
+$(VENV)/.bench-setup: requirements-bench.txt requirements-test.txt
+	$(BIN)/pip install -q -r requirements-bench.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) .collections .cache .dask

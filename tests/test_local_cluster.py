@@ -13,14 +13,29 @@ from conftest import ROOT, STANDIN_IMAGE, cluster_containers, playbook
 CLUSTER = "localtest"
 
 
-@pytest.fixture(scope="module")
-def local_cluster(tmp_path_factory):
-    """up.yml on inventories/local (ports moved off the defaults so a user's own cluster is left alone)."""
-    out_dir = tmp_path_factory.mktemp("dask")
-    extra = ["-e", json.dumps({
+def settings(out_dir) -> list[str]:
+    """Ports moved off the defaults, so that a user's own cluster on this machine is left alone."""
+    return ["-e", json.dumps({
         "dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
         "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 28786, "dask_dashboard_port": 28787,
         "dask_jupyter_port": 28888, "dask_worker_nworkers": 2, "dask_cluster_output_dir": str(out_dir)})]
+
+
+def test_check_mode_on_an_empty_machine_reports_what_it_would_create_and_creates_nothing(tmp_path):
+    result = playbook("up", ROOT / "inventories/local", "--check", *settings(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    for container in ("scheduler", "jupyter", "worker"):
+        assert re.search(rf"TASK \[[^]]*{container} container[^]]*\][^\n]*\nchanged", output, re.I), container
+    assert cluster_containers(CLUSTER) == []
+    assert not (tmp_path / "connection.json").exists()
+
+
+@pytest.fixture(scope="module")
+def local_cluster(tmp_path_factory):
+    """up.yml on inventories/local."""
+    out_dir = tmp_path_factory.mktemp("dask")
+    extra = settings(out_dir)
     first = playbook("up", ROOT / "inventories/local", *extra)
     try:
         yield first, extra, out_dir

@@ -60,6 +60,17 @@ BAD_INPUTS = {
     "machines disagree on TLS": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_tls_enabled": False}}),
         "Collection-wide settings differ between machines"),
+    "image reference Docker cannot parse": (inventory(group_vars={"dask_image": "darribas/gds_dev::10.0"}),
+                                            "dask_image 'darribas/gds_dev::10.0' (host node1) is not an image"),
+    "unknown container state": (inventory(group_vars={"dask_worker_state": "paused"}), "dask_worker_state"),
+    "negative minimum worker count": (inventory(group_vars={"dask_min_workers": -1}),
+                                      "dask_min_workers -1 (host node1) must be 0"),
+    "more workers required than expected": (
+        inventory(host_vars={"node1": {"dask_worker_nworkers": 2}}, group_vars={"dask_min_workers": 3}),
+        "dask_min_workers is 3, but the inventory expects only 2 worker processes"),
+    "scheduler machine that does not answer": (
+        inventory(host_vars={"node1": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1}}),
+        "The scheduler's machine node1 does not answer"),
     "machines disagree on the image": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
         "Collection-wide settings differ between machines"),
@@ -90,5 +101,23 @@ def test_a_container_of_the_user_holding_a_cluster_name_is_refused_and_kept(inve
                                  capture_output=True, text=True, check=True).stdout.strip()
         assert running == "true"
         assert cluster_containers(CLUSTER) == []
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_another_cluster_on_the_same_ports_is_refused_before_anything_changes(inventory_file):
+    """Two clusters may share a machine, not its ports: the second is refused, naming cluster, container, ports."""
+    name = "validation-neighbour"
+    subprocess.run(["docker", "run", "-d", "--name", name, "--label", "io.github.adhoc.dask_cluster.cluster=neighbour",
+                    "--label", "io.github.adhoc.dask_cluster.ports=18786,18787", STANDIN_IMAGE, "sleep", "infinity"],
+                   check=True, capture_output=True)
+    try:
+        result = playbook("up", inventory_file(inventory()))
+        output = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, output
+        assert f"cluster 'neighbour' (container {name}) listens on 18786, 18787" in output, output[-3000:]
+        assert "PLAY [Bring up the scheduler" not in output
+        assert cluster_containers(CLUSTER) == []
+        assert cluster_containers("neighbour") == [name]
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)

@@ -1,0 +1,20 @@
+"""Retire worker processes by name through the scheduler, which first moves the data they hold to the
+other workers (Dask's graceful retirement), then closes them.
+
+Run with the python of a container of the cluster (its Dask config carries the cluster's TLS):
+    python - SCHEDULER_ADDRESS NAME...
+Prints one JSON line: {"retired": [names], "absent": [names the scheduler did not know]}.
+"""
+import json
+import sys
+
+from distributed import Client
+
+address, names = sys.argv[1], set(sys.argv[2:])
+with Client(address, timeout="30s") as client:
+    workers = client.scheduler_info()["workers"]
+    chosen = [addr for addr, info in workers.items() if str(info.get("name")) in names]
+    retired = client.retire_workers(workers=chosen, close_workers=True) if chosen else {}
+    known = {str(workers[addr].get("name")) for addr in chosen}
+    print(json.dumps({"retired": sorted(str(info.get("name")) for info in retired.values()),
+                      "absent": sorted(names - known)}))
