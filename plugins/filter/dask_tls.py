@@ -1,0 +1,56 @@
+"""Filters of adhoc.dask_cluster: is a certificate on the controller still good, read without a module."""
+from __future__ import annotations
+
+import datetime
+import os
+
+from ansible.errors import AnsibleFilterError
+
+
+def _subject_alt_names(cert) -> list[str]:
+    from cryptography import x509
+
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return ([f"IP:{ip}" for ip in sans.get_values_for_type(x509.IPAddress)]
+            + [f"DNS:{name}" for name in sans.get_values_for_type(x509.DNSName)])
+
+
+def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca: bool, ca_path: str) -> bool:
+    """True when PREFIXcert.pem and PREFIXkey.pem exist, belong together, were signed by the CA at ca_path,
+    name exactly `sans`, remain valid for more than renew_days, and no CA rotation is asked for. The `tls`
+    entry point issues (through community.crypto's modules) only when this is False: re-runs run no module.
+    """
+    if rotate_ca:
+        return False
+    paths = [f"{prefix}cert.pem", f"{prefix}key.pem", ca_path]
+    if not all(os.path.isfile(path) for path in paths):
+        return False
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+        with open(paths[0], "rb") as fh:
+            cert = x509.load_pem_x509_certificate(fh.read())
+        with open(paths[1], "rb") as fh:
+            key = load_pem_private_key(fh.read(), password=None)
+        with open(ca_path, "rb") as fh:
+            ca = x509.load_pem_x509_certificate(fh.read())
+    except (OSError, ValueError) as exc:
+        raise AnsibleFilterError(f"cannot read the certificate at {prefix}cert.pem: {exc}") from exc
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not this CA's"
+        return False
+    same_key = (key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+                == cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+    return same_key and remaining > datetime.timedelta(days=int(renew_days)) and (
+        sorted(_subject_alt_names(cert)) == sorted(sans))
+
+
+class FilterModule:
+    def filters(self):
+        return {"dask_certificate_current": dask_certificate_current}
