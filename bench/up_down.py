@@ -154,11 +154,11 @@ def container_memory(n: int) -> list[dict]:
 
 
 def container_processes(n: int) -> dict[str, list[str]]:
-    """What runs inside each of the cluster's containers, on machine 0 and 1 (to show there is nothing else)."""
+    """What runs inside each of the cluster's containers on machines 0 and 1 (docker top needs the pid column)."""
     listing = {}
     for i in range(min(n, 2)):
         out = lab.ssh(i, "for c in $(sudo docker ps --filter label=io.github.adhoc.dask_cluster.cluster "
-                         "--format '{{.Names}}'); do echo \"== $c\"; sudo docker top $c -o rss,args | tail -n +2 "
+                         "--format '{{.Names}}'); do echo \"== $c\"; sudo docker top $c -o pid,rss,args | tail -n +2 "
                          "| cut -c1-110; done", capture_output=True, text=True).stdout
         listing[f"machine {i}"] = out.splitlines()
     return listing
@@ -237,7 +237,7 @@ def write_results(results: list[dict], reps: int) -> None:
     for row in last["containers"][:6]:
         lines.append(f"| {row['machine']} | {row['container']} | {row['usage']} | {row['rss_mib']:.0f} MiB | "
                      f"{row['processes']} |")
-    lines += ["", "What runs in them (RSS KiB, command):", "", "```"]
+    lines += ["", "What runs in them (PID, RSS KiB, command):", "", "```"]
     for machine, listing in last["processes"].items():
         lines += [f"# {machine}", *listing]
     lines += ["```", "", "Raw runs:", "", "```", json.dumps([{"n": r["n"], **r["raw"]} for r in results]), "```"]
