@@ -92,7 +92,8 @@ def sshcluster_up_down(n: int) -> float:
         client.wait_for_workers(n - 1, timeout=300)
         seconds = time.monotonic() - started
     # docker run does not always see its ssh session end: make sure nothing is left for the next method.
-    ssh_all(n, lambda i: "sudo docker ps -q --filter ancestor=%s | xargs -r sudo docker rm -f >/dev/null" % IMAGE)
+    ssh_all(n, lambda i: f"sudo docker ps -q --filter ancestor={IMAGE} "
+                         "| xargs -r sudo docker rm -f >/dev/null 2>&1 || true")
     return seconds
 
 
@@ -232,8 +233,8 @@ def write_results(results: list[dict], reps: int) -> None:
     lines += ["", f"Controller peak memory during up.yml at N={last['n']} (ansible-playbook and its forks, "
               f"summed RSS, sampled every 50 ms): {last['controller_peak_mib']:.0f} MiB.", "",
               f"Containers at N={last['n']} (cgroup memory use as `docker stats` reports it, and the summed RSS "
-              "and count of the processes inside):", "", "| machine | container | memory use | RSS of its processes | processes |",
-              "|---|---|---|---|---|"]
+              "and count of the processes inside):", "",
+              "| machine | container | memory use | RSS of its processes | processes |", "|---|---|---|---|---|"]
     for row in last["containers"][:6]:
         lines.append(f"| {row['machine']} | {row['container']} | {row['usage']} | {row['rss_mib']:.0f} MiB | "
                      f"{row['processes']} |")

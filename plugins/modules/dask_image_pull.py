@@ -11,7 +11,7 @@ description:
     I(progress_file) while it runs.
   - Its action plugin runs it in the background and prints that summary every few seconds, so that a
     multi-GB pull is not minutes of silence. Use the action (the task name is the same).
-version_added: 0.4.0
+version_added: 0.2.0
 author: adhoc.dask_cluster contributors
 extends_documentation_fragment:
   - community.docker._docker.api_documentation

@@ -11,7 +11,7 @@ description:
   - What landed is checked against the controller's SHA-256 before it is renamed to I(dest). A transfer cut
     short or corrupted leaves neither I(dest) nor C(DEST.partial) behind.
   - Always reports a change, since the caller decides whether the machine needs the file.
-version_added: 0.4.0
+version_added: 0.2.0
 author: adhoc.dask_cluster contributors
 options:
   src:
