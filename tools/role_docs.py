@@ -41,7 +41,8 @@ def tables() -> str:
     out = []
     for role in ROLES:
         specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-        main = specs["argument_specs"]["main"]
+        # The shared `dask` role documents its settings under `preflight`, its only entry point.
+        main = specs["argument_specs"].get("main") or specs["argument_specs"]["preflight"]
         out.append(f"### `{role}`: {main['short_description']}\n")
         out.append("| variable | type | default | what it does |")
         out.append("|---|---|---|---|")
