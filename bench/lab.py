@@ -75,6 +75,8 @@ def inventory(n: int, path: Path, extra_vars: dict) -> Path:
     path.write_text(json.dumps({"all": {
         "hosts": hosts,
         "vars": {"ansible_user": "ansible", "ansible_become": True, "ansible_ssh_private_key_file": str(KEY),
+                 # As inventories/lab sets it: named, not discovered (a round trip per machine saved).
+                 "ansible_python_interpreter": "/usr/bin/python3",
                  **extra_vars},
         "children": {"dask_scheduler": {"hosts": {"lab0": None}},
                      "dask_workers": {"hosts": {f"lab{i}": None for i in range(1, n)}}}}}))

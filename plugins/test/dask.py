@@ -3,11 +3,6 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-try:
-    from dask.utils import parse_bytes
-except ImportError:  # pragma: no cover - reported when the test is used
-    parse_bytes = None
-
 
 def dask_memory_limit(value) -> bool:
     """True when `dask worker --memory-limit VALUE` accepts VALUE as a limit.
@@ -15,9 +10,6 @@ def dask_memory_limit(value) -> bool:
     Dask reads 'auto', a number of bytes, a fraction of the machine's memory (a number up to 1), or a size
     string ('4GB', '1.5GiB'); 0 means no limit. Sizes are parsed with Dask's own parse_bytes.
     """
-    if parse_bytes is None:
-        raise AnsibleFilterError("adhoc.dask_cluster.dask_memory_limit needs the 'dask' package on the controller "
-                                 "(pip install -r requirements.txt)")
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
@@ -29,6 +21,13 @@ def dask_memory_limit(value) -> bool:
         return float(text) >= 0
     except ValueError:
         pass
+    # Imported only here, for a size string: importing dask costs half a second in every forked worker that
+    # loads this plugin.
+    try:
+        from dask.utils import parse_bytes
+    except ImportError:
+        raise AnsibleFilterError("adhoc.dask_cluster.dask_memory_limit needs the 'dask' package on the controller "
+                                 "(pip install -r requirements.txt)") from None
     try:
         return parse_bytes(text) > 0
     except (ValueError, TypeError):
