@@ -88,6 +88,15 @@ def test_bad_input_is_refused_before_any_machine_is_touched(inventory_file, case
     assert cluster_containers(inv["all"]["vars"]["dask_cluster_name"]) == []
 
 
+def test_a_limited_up_is_refused_before_any_machine_is_touched(inventory_file):
+    inv = inventory(schedulers=("node1",), workers=("node1", "node2"))
+    result = playbook("up", inventory_file(inv), "--limit", "node2")
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "up.yml was run with --limit node2: it checks, starts and counts the whole cluster" in output
+    assert cluster_containers(CLUSTER) == []
+
+
 def test_a_container_of_the_user_holding_a_cluster_name_is_refused_and_kept(inventory_file):
     name = f"{CLUSTER}-scheduler"
     subprocess.run(["docker", "run", "-d", "--name", name, STANDIN_IMAGE, "sleep", "infinity"],
