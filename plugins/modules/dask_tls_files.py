@@ -10,7 +10,7 @@ description:
     with exactly that content and mode, owned the same way. A file is rewritten (atomically) only when its
     content differs; owner and modes are corrected where they differ.
   - One module run per machine, where a directory task and a copy of three files cost about ten round trips.
-    The contents travel inside the module's arguments: give the task C(no_log) when one is a private key.
+    The contents travel inside the module's arguments, so give the task C(no_log) when one is a private key.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors
 options:

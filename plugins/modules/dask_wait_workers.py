@@ -9,7 +9,7 @@ description:
   - Polls the scheduler's C(/json/identity.json) (the dashboard's HTTP endpoint, no Dask import) every
     I(interval) seconds until the names of the workers it lists are exactly I(names), or I(timeout) passes.
   - One module run for the whole wait, where ansible.builtin.uri with C(until) costs a module run per try.
-  - Never fails because workers are missing: it returns the last answer (C(json)) and the last error (C(msg)),
+  - Never fails because workers are missing. It returns the last answer (C(json)) and the last error (C(msg)),
     and the tasks after it name what is missing.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors
