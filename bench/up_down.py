@@ -10,6 +10,7 @@ hold the image, medians of --reps, all in the same run:
   (c) up cold:    playbooks/up.yml from no containers to all workers registered (it verifies that itself);
   (d) up re-run:  playbooks/up.yml again on the healthy cluster;
   (e) down:       playbooks/down.yml, against (e0) the same teardown by hand (parallel `ssh HOST docker rm -f`).
+  (f) floor:      bench/floor.yml, ansible-playbook's least cost: its start and one `raw` round trip per machine.
 up.yml runs with the collection's defaults (TLS on, JupyterLab on) except the image; --plain adds a row set
 with TLS and Jupyter off, closer to what (a) and (b) do.
 
@@ -125,9 +126,11 @@ class PeakMemory:
 
 
 def playbook(name: str, inventory: Path, measure_memory: bool = False) -> tuple[float, int]:
+    """Run playbooks/NAME (or bench/NAME when it is there) on the inventory; seconds and peak memory."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    path = Path(__file__).parent / name if (Path(__file__).parent / name).is_file() else ROOT / "playbooks" / name
     started = time.monotonic()
-    process = subprocess.Popen([ANSIBLE_PLAYBOOK, "-i", str(inventory), str(ROOT / "playbooks" / name)],
+    process = subprocess.Popen([ANSIBLE_PLAYBOOK, "-i", str(inventory), str(path)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     memory = PeakMemory(process.pid) if measure_memory else None
     output, _ = process.communicate()
@@ -177,7 +180,7 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
         variants = {"defaults": common}
         if plain:
             variants["plain"] = dict(common, dask_tls_enabled=False, dask_jupyter_enabled=False)
-        times: dict[str, list[float]] = {"guide": [], "guide down": [], "sshcluster": []}
+        times: dict[str, list[float]] = {"guide": [], "guide down": [], "sshcluster": [], "ansible floor": []}
         peaks: list[int] = []
         memory_rows, processes = [], {}
         for rep in range(reps):
@@ -186,6 +189,8 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
             times["sshcluster"].append(sshcluster_up_down(n))
             for label, extra in variants.items():
                 inventory = lab.inventory(n, workdir / f"hosts-{n}-{label}.yml", extra)
+                if label == "defaults":
+                    times["ansible floor"].append(playbook("floor.yml", inventory)[0])
                 cold, peak = playbook("up.yml", inventory, measure_memory=label == "defaults")
                 rerun, _ = playbook("up.yml", inventory)
                 if label == "defaults":
@@ -207,10 +212,10 @@ def write_results(results: list[dict], reps: int) -> None:
              f"{machine}; lab machines are containers on it)", "",
              f"Medians of {reps} runs, seconds; ratio columns divide by the baseline measured in the same run. "
              "N machines = 1 scheduler machine + N-1 worker machines.", ""]
-    keys = [k for k in results[0]["times"] if k not in ("guide", "guide down", "sshcluster")]
-    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown | " +
+    keys = [k for k in results[0]["times"] if k not in ("guide", "guide down", "sshcluster", "ansible floor")]
+    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown | Ansible floor (f) | " +
                  " | ".join(keys) + " |")
-    lines.append("|---" * (4 + len(keys)) + "|")
+    lines.append("|---" * (5 + len(keys)) + "|")
     for r in results:
         t = r["times"]
         cells = []
@@ -220,13 +225,13 @@ def write_results(results: list[dict], reps: int) -> None:
                          f"{t[k] / t['guide']:.1f}x guide)" if not k.startswith("down")
                          else f"{t[k]:.1f} ({t[k] / base:.1f}x hand)")
         lines.append(f"| {r['n']} | {t['guide']:.1f} | {t['sshcluster']:.1f} | {t['guide down']:.1f} | "
-                     + " | ".join(cells) + " |")
+                     f"{t['ansible floor']:.1f} | " + " | ".join(cells) + " |")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         lines += ["", "Marginal cost per machine (slope between the smallest and largest N) and a linear "
                   "projection to 100 machines (forks >= machines; one controller):", "",
                   "| method | s per machine | projected at N=100 |", "|---|---|---|"]
-        for k in ["guide", "sshcluster", *keys]:
+        for k in ["guide", "sshcluster", "ansible floor", *keys]:
             slope = (b["times"][k] - a["times"][k]) / (b["n"] - a["n"])
             lines.append(f"| {k} | {slope:.2f} | {b['times'][k] + slope * (100 - b['n']):.0f} s |")
     last = results[-1]
@@ -251,7 +256,7 @@ def write_results(results: list[dict], reps: int) -> None:
 
     sizes = [r["n"] for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k in ["guide", "sshcluster", *keys, "guide down"]:
+    for k in ["guide", "sshcluster", *keys, "guide down", "ansible floor"]:
         ax.plot(sizes, [r["times"][k] for r in results], marker="o", label=k)
     ax.set_xlabel("machines (N)")
     ax.set_ylabel("seconds (median)")

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import warnings
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, STANDIN_IMAGE, cluster_containers, playbook
@@ -129,10 +130,15 @@ def test_down_removes_the_cluster_and_nothing_else(local_cluster):
     _, extra, _ = local_cluster
     subprocess.run(["docker", "run", "-d", "--name", "localtest-bystander", STANDIN_IMAGE, "sleep", "infinity"],
                    check=True, capture_output=True)
+    cluster_dir = Path("/var/lib/dask_cluster") / CLUSTER  # dask_cluster_data_root's default
+    ours = ("tls", "jupyter", "worker-space")  # keys, the Jupyter token, the spill space
+    assert all((cluster_dir / name).is_dir() for name in (*ours, "notebooks"))
     try:
         down = playbook("down", ROOT / "inventories/local", *extra)
         assert down.returncode == 0, down.stdout + down.stderr
         assert cluster_containers(CLUSTER) == []
+        assert not any((cluster_dir / name).exists() for name in ours)
+        assert (cluster_dir / "notebooks").is_dir(), "the notebook directory holds the user's work: it stays"
         state = subprocess.run(["docker", "inspect", "--format", "{{.State.Running}}", "localtest-bystander"],
                                capture_output=True, text=True, check=True).stdout.strip()
         assert state == "true"

@@ -130,3 +130,20 @@ def test_another_cluster_on_the_same_ports_is_refused_before_anything_changes(in
         assert cluster_containers("neighbour") == [name]
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+@pytest.mark.parametrize("docker_host, message", [
+    ("unix:///nonexistent/docker.sock",
+     "Docker does not answer on /nonexistent/docker.sock ([Errno 2] No such file or directory): start the Docker "
+     "engine on this machine"),
+    ("tcp://127.0.0.1:1", "DOCKER_HOST is tcp://127.0.0.1:1 on this machine; the collection reaches Docker on a unix "
+                          "socket only"),
+], ids=["engine down", "engine over tcp"])
+def test_a_machine_whose_docker_cannot_be_reached_is_named_with_what_to_do(inventory_file, docker_host, message):
+    """The first contact reads each machine's engine; an engine it cannot reach fails that machine, saying why."""
+    result = playbook("up", inventory_file(inventory()), env={"DOCKER_HOST": docker_host})
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "fatal: [node1]" in output and message in output, output[-3000:]
+    assert "PLAY [Bring up the scheduler" not in output
+    assert cluster_containers(CLUSTER) == []

@@ -1,0 +1,26 @@
+"""Action plugin adhoc.dask_cluster.dask_cluster_remove: a cluster's containers and files off a machine, one run.
+
+The removal runs on the machine as one small program on the engine's socket (plugin_utils/docker_socket.py):
+teardown is a single step per machine, so a module's start-up cost would be most of it.
+"""
+from __future__ import annotations
+
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.docker_socket import DockerSocketAction
+
+ARGUMENT_SPEC = {
+    "cluster": {"type": "str", "required": True},
+    "label_cluster": {"type": "str", "required": True},
+    "label_role": {"type": "str", "required": True},
+    "roles": {"type": "list", "elements": "str", "required": True},
+    "paths": {"type": "list", "elements": "str", "default": []},
+    "graceful_roles": {"type": "list", "elements": "str", "default": ["jupyter"]},
+    "stop_timeout": {"type": "int", "default": 10},
+}
+
+
+class ActionModule(DockerSocketAction):
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        params = {**args, "check_mode": bool(self._task.check_mode)}
+        return {**result, **self.run_remote("cluster_remove", params, task_vars)}

@@ -1,0 +1,54 @@
+#!/usr/bin/python
+"""Documentation of the action plugin adhoc.dask_cluster.dask_machine_info (its program runs on the machine)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dask_machine_info
+short_description: Read a machine's Docker engine info, all its containers and the images under one reference
+description:
+  - One read of the engine's C(/info), C(/containers/json?all=1) and C(/images/json) filtered by I(image), the
+    same objects community.docker.docker_host_info returns with I(verbose_output).
+  - It runs as a small program on the engine's socket (standard library only), sent by its action plugin over
+    the connection Ansible holds - no module packaging, about a tenth of a module's start-up cost on each
+    machine. up.yml's first contact with every machine uses it.
+  - A machine that does not answer over SSH is unreachable, as for a module (so C(ignore_unreachable) works).
+version_added: 0.4.0
+author: adhoc.dask_cluster contributors
+options:
+  image:
+    description: Image reference (C(name:tag) or C(name@digest)) whose images to list; none when omitted.
+    type: str
+attributes:
+  check_mode:
+    support: full
+notes:
+  - Reaches the engine on its unix socket (C(DOCKER_HOST) when that names one, else C(/var/run/docker.sock)).
+requirements:
+  - Python 3 on the machine (standard library only)
+"""
+
+EXAMPLES = r"""
+- name: Reach each machine and list what it runs
+  adhoc.dask_cluster.dask_machine_info:
+    image: darribas/gds_dev:10.0
+  register: machine
+"""
+
+RETURN = r"""
+host_info:
+  description: The engine's C(/info) (C(NCPU), C(MemTotal), C(ServerVersion), ...).
+  returned: success
+  type: dict
+containers:
+  description: Every container, running or not, as C(/containers/json) returns them (C(Names), C(Labels),
+    C(State), C(ImageID), C(Ports), ...).
+  returned: success
+  type: list
+  elements: dict
+images:
+  description: The images matching I(image), as C(/images/json) returns them (C(Id), C(RepoTags),
+    C(RepoDigests), ...).
+  returned: success
+  type: list
+  elements: dict
+"""

@@ -1,0 +1,57 @@
+"""Run a job of docker_socket_remote.py on the task's machine: one round trip, no module packaging.
+
+The remote program goes to the machine's Python on stdin over the connection Ansible already holds (as
+pipelining sends a module), with become applied as for any module. Its one line of JSON is the task's result.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+import typing as t
+from pathlib import Path
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail
+from ansible.executor.interpreter_discovery import discover_interpreter
+from ansible.plugins.action import ActionBase
+
+REMOTE_PROGRAM = (Path(__file__).parent / "docker_socket_remote.py").read_text()
+AUTO = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
+
+
+class DockerSocketAction(ActionBase):
+    """Base of the lean actions: subclasses call run_remote(job, params, task_vars)."""
+
+    _supports_check_mode = True
+
+    def _python(self, task_vars: dict[str, t.Any], result: dict[str, t.Any]) -> str:
+        """The machine's Python, as a module would get it: ansible_python_interpreter, else discovery (whose
+        finding is returned as a fact, as modules do)."""
+        configured = self._templar.template(C.config.get_config_value("INTERPRETER_PYTHON", variables=task_vars))
+        if configured and configured not in AUTO:
+            return configured
+        facts = task_vars.get("ansible_facts", {})
+        if "discovered_interpreter_python" in facts:
+            return facts["discovered_interpreter_python"]
+        found = discover_interpreter(action=self, interpreter_name="python", discovery_mode=configured or "auto",
+                                     task_vars=task_vars)
+        result.setdefault("ansible_facts", {})["discovered_interpreter_python"] = found
+        return found
+
+    def run_remote(self, job: str, params: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        result: dict[str, t.Any] = {}
+        python = self._python(task_vars, result)
+        program = f"{REMOTE_PROGRAM}\nrun({job!r}, json.loads({json.dumps(params)!r}))\n"
+        ran = self._low_level_execute_command(f"{shlex.quote(python)} -", sudoable=True,
+                                               in_data=program.encode())
+        output = ran.get("stdout", "").strip()
+        try:
+            answer = json.loads(output.splitlines()[-1]) if output else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise AnsibleActionFail(
+                f"{job} on this machine did not answer (exit {ran.get('rc')}): "
+                f"{(ran.get('stderr') or output or 'no output').strip()[-2000:]} "
+                f"(interpreter {python}: set ansible_python_interpreter for this host if it is not its Python 3)")
+        return {**result, **answer}

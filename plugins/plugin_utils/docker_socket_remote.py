@@ -1,0 +1,148 @@
+"""The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket.
+
+It is not imported on the controller: plugin_utils/docker_socket.py sends this file's text to the machine's
+Python on stdin, with one call to `run(job, params)` appended, over the connection Ansible already holds. An
+Ansible module costs a Python start plus importing ansible's module_utils and community.docker's API client,
+about 0.35-0.65 s of CPU per machine for each run. This program imports the standard library only, so a read
+costs about 0.06 s. It speaks the few Engine API calls it needs (the same endpoints community.docker calls)
+and nothing else; everything that creates or changes containers stays with community.docker.
+
+It prints exactly one JSON object: the job's result, or {"failed": true, "msg": ...}.
+"""
+import http.client
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+from urllib.parse import quote, urlencode
+
+DEFAULT_SOCKET = "/var/run/docker.sock"
+# Order in which a machine's containers go: the workers before the processes they talk to.
+REMOVAL_ORDER = {"worker": 0, "jupyter": 1, "scheduler": 2}
+
+
+class EngineError(Exception):
+    pass
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        http.client.HTTPConnection.__init__(self, "localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def socket_path():
+    """The engine's socket: DOCKER_HOST when it names a unix socket (as community.docker reads it), else the
+    default. An engine reached over TCP is community.docker's job, not this program's."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if not host:
+        return DEFAULT_SOCKET
+    if host.startswith("unix://"):
+        return host[len("unix://"):]
+    raise EngineError("DOCKER_HOST is %s on this machine; the collection reaches Docker on a unix socket only: "
+                      "unset DOCKER_HOST for the Ansible user, or point it at unix:///var/run/docker.sock" % host)
+
+
+def call(method, path, query=None, timeout=60, missing_ok=False):
+    """One Engine API call; returns the decoded JSON body (None when empty, or 404 with missing_ok)."""
+    url = path + ("?" + urlencode(query) if query else "")
+    where = socket_path()
+    connection = UnixConnection(where, timeout)
+    try:
+        connection.request(method, url, headers={"Host": "docker"})
+        response = connection.getresponse()
+        body = response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        raise EngineError("Docker does not answer on %s (%s): start the Docker engine on this machine, and let "
+                          "the Ansible user (or become) use its socket" % (where, exc))
+    finally:
+        connection.close()
+    if response.status == 404 and missing_ok:
+        return None
+    if response.status >= 400:
+        try:
+            message = json.loads(body.decode()).get("message", "")
+        except ValueError:
+            message = body.decode(errors="replace")
+        raise EngineError("Docker refused %s %s (HTTP %d): %s" % (method, path, response.status, message))
+    return json.loads(body.decode()) if body.strip() else None
+
+
+def machine_info(params):
+    """What up.yml's first contact needs: the engine's info, every container, and the images under a reference
+    (the same objects `docker_host_info` returns with verbose_output)."""
+    return {
+        "changed": False,
+        "host_info": call("GET", "/info"),
+        "containers": call("GET", "/containers/json", {"all": 1}),
+        "images": call("GET", "/images/json",
+                       {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
+    }
+
+
+def stop_side_by_side(containers, stop_timeout):
+    """Stop the running ones side by side (each gets stop_timeout seconds after SIGTERM, as `docker stop`), so a
+    machine waits for its slowest container, not for their sum."""
+    errors = []
+
+    def stop(container):
+        try:
+            call("POST", "/containers/%s/stop" % quote(container["Id"]), {"t": stop_timeout},
+                 timeout=stop_timeout + 60, missing_ok=True)
+        except EngineError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=stop, args=(c,)) for c in containers if c.get("State") == "running"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise EngineError(errors[0])
+
+
+def cluster_remove(params):
+    """Remove the cluster's containers of the given roles (found by label: nothing else is ever listed), then
+    the collection's own paths. Containers of graceful_roles are stopped first; the others are removed with
+    force at once, as `docker rm -f` does."""
+    listed = call("GET", "/containers/json", {
+        "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
+    role = params["label_role"]
+    ours = sorted((c for c in listed if (c.get("Labels") or {}).get(role) in params["roles"]),
+                  key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
+    removed_paths = [path for path in params["paths"] if os.path.lexists(path)]
+    if not params["check_mode"]:
+        stop_side_by_side([c for c in ours if c["Labels"][role] in params["graceful_roles"]],
+                          params["stop_timeout"])
+        for container in ours:
+            # Gone since the listing (removed by someone, or never restarted): that is the state asked for.
+            call("DELETE", "/containers/%s" % quote(container["Id"]), {"force": "true"}, missing_ok=True)
+        for path in removed_paths:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+    return {"changed": bool(ours or removed_paths),
+            "removed": [c["Names"][0].lstrip("/") for c in ours],
+            "removed_paths": removed_paths}
+
+
+JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove}
+
+
+def run(job, params):
+    try:
+        result = JOBS[job](params)
+    except EngineError as exc:
+        result = {"failed": True, "msg": str(exc)}
+    except OSError as exc:
+        result = {"failed": True, "msg": "%s: %s" % (type(exc).__name__, exc)}
+    sys.stdout.write(json.dumps(result))
+    sys.stdout.flush()
