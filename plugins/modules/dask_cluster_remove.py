@@ -16,6 +16,8 @@ description:
     C(absent) use it.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors
+extends_documentation_fragment:
+  - adhoc.dask_cluster.docker_socket
 options:
   cluster:
     description: The cluster's name, the value of I(label_cluster) on its containers.
@@ -52,13 +54,6 @@ options:
     description: Seconds a container of I(graceful_roles) gets to stop after SIGTERM before it is killed.
     type: int
     default: 10
-attributes:
-  check_mode:
-    support: full
-notes:
-  - Reaches the engine on its unix socket (C(DOCKER_HOST) when that names one, else C(/var/run/docker.sock)).
-requirements:
-  - Python 3 on the machine (standard library only)
 """
 
 EXAMPLES = r"""

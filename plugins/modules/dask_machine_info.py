@@ -14,17 +14,12 @@ description:
   - A machine that does not answer over SSH is unreachable, as for a module (so C(ignore_unreachable) works).
 version_added: 0.4.0
 author: adhoc.dask_cluster contributors
+extends_documentation_fragment:
+  - adhoc.dask_cluster.docker_socket
 options:
   image:
     description: Image reference (C(name:tag) or C(name@digest)) whose images to list; none when omitted.
     type: str
-attributes:
-  check_mode:
-    support: full
-notes:
-  - Reaches the engine on its unix socket (C(DOCKER_HOST) when that names one, else C(/var/run/docker.sock)).
-requirements:
-  - Python 3 on the machine (standard library only)
 """
 
 EXAMPLES = r"""
