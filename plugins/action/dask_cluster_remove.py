@@ -1,11 +1,11 @@
 """Action plugin adhoc.dask_cluster.dask_cluster_remove: a cluster's containers and files off a machine, one run.
 
-The removal runs on the machine as one small program on the engine's socket (plugin_utils/docker_socket.py):
+The removal runs on the machine as one small program on the engine's socket (plugin_utils/machine_action.py):
 teardown is a single step per machine, so a module's start-up cost would be most of it.
 """
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.docker_socket import DockerSocketAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
 
 ARGUMENT_SPEC = {
     "cluster": {"type": "str", "required": True},
@@ -18,7 +18,7 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(DockerSocketAction):
+class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)

@@ -5,10 +5,10 @@ module it costs a Python start and its imports (about 0.65 s of CPU per machine)
 """
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.docker_socket import DockerSocketAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
 
 
-class ActionModule(DockerSocketAction):
+class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec={"image": {"type": "str"}})

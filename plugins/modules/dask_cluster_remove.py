@@ -17,7 +17,7 @@ description:
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors
 extends_documentation_fragment:
-  - adhoc.dask_cluster.docker_socket
+  - adhoc.dask_cluster.machine_program
 options:
   cluster:
     description: The cluster's name, the value of I(label_cluster) on its containers.

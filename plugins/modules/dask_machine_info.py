@@ -15,7 +15,7 @@ description:
 version_added: 0.4.0
 author: adhoc.dask_cluster contributors
 extends_documentation_fragment:
-  - adhoc.dask_cluster.docker_socket
+  - adhoc.dask_cluster.machine_program
 options:
   image:
     description: Image reference (C(name:tag) or C(name@digest)) whose images to list; none when omitted.

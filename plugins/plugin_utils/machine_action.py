@@ -1,4 +1,4 @@
-"""Run a job of docker_socket_remote.py on the task's machine: one round trip, no module packaging.
+"""Run a job of machine_program.py on the task's machine: one round trip, no module packaging.
 
 The remote program goes to the machine's Python on stdin over the connection Ansible already holds (as
 pipelining sends a module), with become applied as for any module. Its one line of JSON is the task's result.
@@ -15,11 +15,11 @@ from ansible.errors import AnsibleActionFail
 from ansible.executor.interpreter_discovery import discover_interpreter
 from ansible.plugins.action import ActionBase
 
-REMOTE_PROGRAM = (Path(__file__).parent / "docker_socket_remote.py").read_text()
+REMOTE_PROGRAM = (Path(__file__).parent / "machine_program.py").read_text()
 AUTO = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
 
 
-class DockerSocketAction(ActionBase):
+class MachineProgramAction(ActionBase):
     """Base of the lean actions: subclasses call run_remote(job, params, task_vars)."""
 
     _supports_check_mode = True

@@ -1,6 +1,7 @@
-"""The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket.
+"""The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket,
+and the collection's own directories and small files.
 
-It is not imported on the controller: plugin_utils/docker_socket.py sends this file's text to the machine's
+It is not imported on the controller: plugin_utils/machine_action.py sends this file's text to the machine's
 Python on stdin, with one call to `run(job, params)` appended, over the connection Ansible already holds. An
 Ansible module costs a Python start plus importing ansible's module_utils and community.docker's API client,
 about 0.35-0.65 s of CPU per machine for each run. This program imports the standard library only, so a read
@@ -9,12 +10,16 @@ and nothing else; everything that creates or changes containers stays with commu
 
 It prints exactly one JSON object: the job's result, or {"failed": true, "msg": ...}.
 """
+import grp
 import http.client
 import json
 import os
+import pwd
 import shutil
 import socket
+import stat
 import sys
+import tempfile
 import threading
 from urllib.parse import quote, urlencode
 
@@ -23,8 +28,8 @@ DEFAULT_SOCKET = "/var/run/docker.sock"
 REMOVAL_ORDER = {"worker": 0, "jupyter": 1, "scheduler": 2}
 
 
-class EngineError(Exception):
-    pass
+class JobError(Exception):
+    """A failure the job explains in its message (what is wrong on this machine, and what to do)."""
 
 
 class UnixConnection(http.client.HTTPConnection):
@@ -46,7 +51,7 @@ def socket_path():
         return DEFAULT_SOCKET
     if host.startswith("unix://"):
         return host[len("unix://"):]
-    raise EngineError("DOCKER_HOST is %s on this machine; the collection reaches Docker on a unix socket only: "
+    raise JobError("DOCKER_HOST is %s on this machine; the collection reaches Docker on a unix socket only: "
                       "unset DOCKER_HOST for the Ansible user, or point it at unix:///var/run/docker.sock" % host)
 
 
@@ -60,7 +65,7 @@ def call(method, path, query=None, timeout=60, missing_ok=False):
         response = connection.getresponse()
         body = response.read()
     except (OSError, http.client.HTTPException) as exc:
-        raise EngineError("Docker does not answer on %s (%s): start the Docker engine on this machine, and let "
+        raise JobError("Docker does not answer on %s (%s): start the Docker engine on this machine, and let "
                           "the Ansible user (or become) use its socket" % (where, exc))
     finally:
         connection.close()
@@ -71,7 +76,7 @@ def call(method, path, query=None, timeout=60, missing_ok=False):
             message = json.loads(body.decode()).get("message", "")
         except ValueError:
             message = body.decode(errors="replace")
-        raise EngineError("Docker refused %s %s (HTTP %d): %s" % (method, path, response.status, message))
+        raise JobError("Docker refused %s %s (HTTP %d): %s" % (method, path, response.status, message))
     return json.loads(body.decode()) if body.strip() else None
 
 
@@ -96,7 +101,7 @@ def stop_side_by_side(containers, stop_timeout):
         try:
             call("POST", "/containers/%s/stop" % quote(container["Id"]), {"t": stop_timeout},
                  timeout=stop_timeout + 60, missing_ok=True)
-        except EngineError as exc:
+        except JobError as exc:
             errors.append(str(exc))
 
     threads = [threading.Thread(target=stop, args=(c,)) for c in containers if c.get("State") == "running"]
@@ -105,7 +110,7 @@ def stop_side_by_side(containers, stop_timeout):
     for thread in threads:
         thread.join()
     if errors:
-        raise EngineError(errors[0])
+        raise JobError(errors[0])
 
 
 def cluster_remove(params):
@@ -134,13 +139,84 @@ def cluster_remove(params):
             "removed_paths": removed_paths}
 
 
-JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove}
+def owner_ids(owner, group):
+    try:
+        uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(owner).pw_uid
+        gid = int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise JobError("owner %s:%s is not a user and group of this machine: set dask_container_owner to the "
+                       "numeric user and group the image runs as (numbers need no account here)" % (owner, group))
+    return uid, gid
+
+
+def ensure_attributes(path, uid, gid, mode, check_mode):
+    """Owner and mode as asked; True when they were (or would be) changed."""
+    status = os.lstat(path)
+    changed = False
+    if (status.st_uid, status.st_gid) != (uid, gid):
+        changed = True
+        if not check_mode:
+            os.chown(path, uid, gid)
+    if stat.S_IMODE(status.st_mode) != mode:
+        changed = True
+        if not check_mode:
+            os.chmod(path, mode)
+    return changed
+
+
+def write_atomically(target, content, uid, gid, mode):
+    """The new content appears whole or not at all, already with its owner and mode."""
+    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix="." + os.path.basename(target))
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            os.fchown(handle.fileno(), uid, gid)
+            os.fchmod(handle.fileno(), mode)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def directories(params):
+    """Each directory exists with its owner and mode and holds its files with exactly their content; a file is
+    rewritten only when its content differs. Returns the paths changed (or that would be)."""
+    check_mode, changed = params["check_mode"], []
+    for directory in params["directories"]:
+        path = directory["path"]
+        uid, gid = owner_ids(directory["owner"], directory["group"])
+        if not os.path.isdir(path):
+            changed.append(path)
+            if check_mode:
+                continue  # and so every file in it would be written
+            os.makedirs(path, 0o700)
+            ensure_attributes(path, uid, gid, directory["mode"], False)
+        elif ensure_attributes(path, uid, gid, directory["mode"], check_mode):
+            changed.append(path)
+        for item in directory["files"]:
+            target, content = os.path.join(path, item["name"]), item["content"].encode()
+            try:
+                with open(target, "rb") as handle:
+                    current = handle.read()
+            except FileNotFoundError:
+                current = None
+            if current != content:
+                changed.append(target)
+                if not check_mode:
+                    write_atomically(target, content, uid, gid, item["mode"])
+            elif ensure_attributes(target, uid, gid, item["mode"], check_mode):
+                changed.append(target)
+    return {"changed": bool(changed), "changed_paths": changed}
+
+
+JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove, "directories": directories}
 
 
 def run(job, params):
     try:
         result = JOBS[job](params)
-    except EngineError as exc:
+    except JobError as exc:
         result = {"failed": True, "msg": str(exc)}
     except OSError as exc:
         result = {"failed": True, "msg": "%s: %s" % (type(exc).__name__, exc)}

@@ -1,4 +1,4 @@
-"""Documentation shared by the actions that run plugin_utils/docker_socket_remote.py on a machine."""
+"""Documentation shared by the actions that run plugin_utils/machine_program.py on a machine."""
 from __future__ import annotations
 
 

@@ -1,0 +1,82 @@
+#!/usr/bin/python
+"""Documentation of the action plugin adhoc.dask_cluster.dask_directories (its program runs on the machine)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dask_directories
+short_description: Ensure directories with their owner and mode, holding given small files, in one run
+description:
+  - Ensures each I(path) is a directory with I(mode), owned by I(owner):I(group), holding each of its I(files)
+    with exactly that content and mode, owned the same way. A file is rewritten (atomically, already with its
+    owner and mode) only when its content differs; owners and modes are corrected where they differ. Parent
+    directories that are missing are created, as the file module does.
+  - One round trip for all of them. The collection places a machine's TLS key and certificates, the workers'
+    spill space, the notebook directory and the Jupyter token with it.
+  - The contents travel on the connection's standard input (as a pipelined module's arguments do), never on a
+    command line, and no result or message carries them, so a private key needs no C(no_log) on the task.
+version_added: 0.4.0
+author: adhoc.dask_cluster contributors
+extends_documentation_fragment:
+  - adhoc.dask_cluster.machine_program
+options:
+  directories:
+    description: The directories, in order.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Absolute path of the directory.
+        type: str
+        required: true
+      owner:
+        description: Owner of the directory and its files (name or number).
+        type: str
+        required: true
+      group:
+        description: Group of the directory and its files (name or number).
+        type: str
+        required: true
+      mode:
+        description: The directory's mode, octal (C("0500")).
+        type: raw
+        required: true
+      files:
+        description: Files inside the directory, by name.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: File name (no directory part).
+            type: str
+            required: true
+          content:
+            description: The file's content, exactly.
+            type: str
+            required: true
+          mode:
+            description: The file's mode, octal (C("0400")).
+            type: raw
+            required: true
+"""
+
+EXAMPLES = r"""
+- name: Place the machine's key and certificates
+  adhoc.dask_cluster.dask_directories:
+    directories:
+      - path: /var/lib/dask_cluster/dask/tls
+        owner: "1000"
+        group: "100"
+        mode: "0500"
+        files:
+          - {name: cert.pem, content: "{{ lookup('file', 'cert.pem', rstrip=false) }}", mode: "0444"}
+"""
+
+RETURN = r"""
+changed_paths:
+  description: The directories and files created, rewritten or given another owner or mode (or that would be).
+  returned: success
+  type: list
+  elements: str
+"""
