@@ -9,7 +9,8 @@ hold the image, medians of --reps, all in the same run:
                   Client.wait_for_workers returns;
   (c) up cold:    playbooks/up.yml from no containers to all workers registered (it verifies that itself);
   (d) up re-run:  playbooks/up.yml again on the healthy cluster;
-  (e) down:       playbooks/down.yml, against (e0) the same teardown by hand (parallel `ssh HOST docker rm -f`).
+  (e) down:       playbooks/down.yml, against (e0) the same teardown by hand: the same cluster (up.yml's, brought
+                  up again for it) removed by parallel `ssh HOST docker rm -f` of its labelled containers.
   (f) floor:      bench/floor.yml, ansible-playbook's least cost: its start and one `raw` round trip per machine.
 up.yml runs with the collection's defaults (TLS on, JupyterLab on) except the image; --plain adds a row set
 with TLS and Jupyter off, closer to what (a) and (b) do.
@@ -76,6 +77,14 @@ def guide_up(n: int) -> float:
 def guide_down(n: int) -> float:
     started = time.monotonic()
     ssh_all(n, lambda i: "sudo docker rm -f guide-scheduler guide-worker >/dev/null 2>&1 || true")
+    return time.monotonic() - started
+
+
+def hand_down(n: int) -> float:
+    """What down.yml does, by hand: every container labelled as the cluster's, removed on all machines at once."""
+    started = time.monotonic()
+    ssh_all(n, lambda i: "sudo docker ps -aq --filter label=io.github.adhoc.dask_cluster.cluster=dask "
+                         "| xargs -r sudo docker rm -f >/dev/null")
     return time.monotonic() - started
 
 
@@ -180,12 +189,12 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
         variants = {"defaults": common}
         if plain:
             variants["plain"] = dict(common, dask_tls_enabled=False, dask_jupyter_enabled=False)
-        times: dict[str, list[float]] = {"guide": [], "guide down": [], "sshcluster": [], "ansible floor": []}
+        times: dict[str, list[float]] = {"guide": [], "hand down": [], "sshcluster": [], "ansible floor": []}
         peaks: list[int] = []
         memory_rows, processes = [], {}
         for rep in range(reps):
             times["guide"].append(guide_up(n))
-            times["guide down"].append(guide_down(n))
+            guide_down(n)
             times["sshcluster"].append(sshcluster_up_down(n))
             for label, extra in variants.items():
                 inventory = lab.inventory(n, workdir / f"hosts-{n}-{label}.yml", extra)
@@ -197,6 +206,8 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
                     peaks.append(peak)
                     if rep == 0:
                         memory_rows, processes = container_memory(n), container_processes(n)
+                    times["hand down"].append(hand_down(n))
+                    playbook("up.yml", inventory)  # the same cluster again, for down.yml to take down
                 down, _ = playbook("down.yml", inventory)
                 for key, value in (("up cold", cold), ("up re-run", rerun), ("down", down)):
                     times.setdefault(f"{key} ({label})", []).append(value)
@@ -212,26 +223,26 @@ def write_results(results: list[dict], reps: int) -> None:
              f"{machine}; lab machines are containers on it)", "",
              f"Medians of {reps} runs, seconds; ratio columns divide by the baseline measured in the same run. "
              "N machines = 1 scheduler machine + N-1 worker machines.", ""]
-    keys = [k for k in results[0]["times"] if k not in ("guide", "guide down", "sshcluster", "ansible floor")]
-    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown | Ansible floor (f) | " +
+    keys = [k for k in results[0]["times"] if k not in ("guide", "hand down", "sshcluster", "ansible floor")]
+    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown (e0) | Ansible floor (f) | " +
                  " | ".join(keys) + " |")
     lines.append("|---" * (5 + len(keys)) + "|")
     for r in results:
         t = r["times"]
         cells = []
         for k in keys:
-            base = t["guide down"] if k.startswith("down") else t["sshcluster"]
+            base = t["hand down"] if k.startswith("down") else t["sshcluster"]
             cells.append(f"{t[k]:.1f} ({t[k] / base:.1f}x {'hand' if k.startswith('down') else 'SSHC'}, "
                          f"{t[k] / t['guide']:.1f}x guide)" if not k.startswith("down")
                          else f"{t[k]:.1f} ({t[k] / base:.1f}x hand)")
-        lines.append(f"| {r['n']} | {t['guide']:.1f} | {t['sshcluster']:.1f} | {t['guide down']:.1f} | "
+        lines.append(f"| {r['n']} | {t['guide']:.1f} | {t['sshcluster']:.1f} | {t['hand down']:.1f} | "
                      f"{t['ansible floor']:.1f} | " + " | ".join(cells) + " |")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         lines += ["", "Marginal cost per machine (slope between the smallest and largest N) and a linear "
                   "projection to 100 machines (forks >= machines; one controller):", "",
                   "| method | s per machine | projected at N=100 |", "|---|---|---|"]
-        for k in ["guide", "sshcluster", "ansible floor", *keys]:
+        for k in ["guide", "sshcluster", "hand down", "ansible floor", *keys]:
             slope = (b["times"][k] - a["times"][k]) / (b["n"] - a["n"])
             lines.append(f"| {k} | {slope:.2f} | {b['times'][k] + slope * (100 - b['n']):.0f} s |")
     last = results[-1]
@@ -256,7 +267,7 @@ def write_results(results: list[dict], reps: int) -> None:
 
     sizes = [r["n"] for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k in ["guide", "sshcluster", *keys, "guide down", "ansible floor"]:
+    for k in ["guide", "sshcluster", *keys, "hand down", "ansible floor"]:
         ax.plot(sizes, [r["times"][k] for r in results], marker="o", label=k)
     ax.set_xlabel("machines (N)")
     ax.set_ylabel("seconds (median)")

@@ -147,3 +147,21 @@ def test_a_machine_whose_docker_cannot_be_reached_is_named_with_what_to_do(inven
     assert "fatal: [node1]" in output and message in output, output[-3000:]
     assert "PLAY [Bring up the scheduler" not in output
     assert cluster_containers(CLUSTER) == []
+
+
+def test_down_with_a_bad_cluster_name_on_one_machine_removes_nothing_anywhere(inventory_file):
+    """down.yml checks every machine's cluster name before any machine's removal starts."""
+    name = f"{CLUSTER}-worker"
+    subprocess.run(["docker", "run", "-d", "--name", name, "--label", f"io.github.adhoc.dask_cluster.cluster={CLUSTER}",
+                    "--label", "io.github.adhoc.dask_cluster.role=worker", STANDIN_IMAGE, "sleep", "infinity"],
+                   check=True, capture_output=True)
+    try:
+        inv = inventory(schedulers=("node1",), workers=("node1", "node2"),
+                        host_vars={"node2": {"dask_cluster_name": "Bad Name"}})
+        result = playbook("down", inventory_file(inv))
+        output = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode != 0, output
+        assert "dask_cluster_name 'Bad Name' (host node2): it must be 1-40 characters" in output, output[-3000:]
+        assert cluster_containers(CLUSTER) == [name]
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
