@@ -52,7 +52,7 @@ def socket_path():
     if host.startswith("unix://"):
         return host[len("unix://"):]
     raise JobError("DOCKER_HOST is %s on this machine; the collection reaches Docker on a unix socket only: "
-                      "unset DOCKER_HOST for the Ansible user, or point it at unix:///var/run/docker.sock" % host)
+                   "unset DOCKER_HOST for the Ansible user, or point it at unix:///var/run/docker.sock" % host)
 
 
 def call(method, path, query=None, timeout=60, missing_ok=False):
@@ -66,7 +66,7 @@ def call(method, path, query=None, timeout=60, missing_ok=False):
         body = response.read()
     except (OSError, http.client.HTTPException) as exc:
         raise JobError("Docker does not answer on %s (%s): start the Docker engine on this machine, and let "
-                          "the Ansible user (or become) use its socket" % (where, exc))
+                       "the Ansible user (or become) use its socket" % (where, exc))
     finally:
         connection.close()
     if response.status == 404 and missing_ok:

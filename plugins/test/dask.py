@@ -1,7 +1,17 @@
 """Jinja tests of adhoc.dask_cluster: input checks that must agree with Dask itself."""
 from __future__ import annotations
 
+import re
+
 from ansible.errors import AnsibleFilterError
+
+# A cluster name prefixes container names and labels: what Docker accepts in a name, lower case, kept short.
+CLUSTER_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
+
+
+def dask_cluster_name(value) -> bool:
+    """True for 1-40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."""
+    return isinstance(value, str) and CLUSTER_NAME.fullmatch(value) is not None
 
 
 def dask_memory_limit(value) -> bool:
@@ -36,4 +46,4 @@ def dask_memory_limit(value) -> bool:
 
 class TestModule:
     def tests(self):
-        return {"dask_memory_limit": dask_memory_limit}
+        return {"dask_memory_limit": dask_memory_limit, "dask_cluster_name": dask_cluster_name}
