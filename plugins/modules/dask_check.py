@@ -27,6 +27,19 @@ options:
       msg:
         description: The message when a condition does not hold; say what to change, and where.
         type: str
+  argument_spec:
+    description:
+      - The options of a role entry point (as in the role's C(meta/argument_specs.yml)). The variables they name
+        are validated against them first, as ansible.builtin.validate_argument_spec does, with the same message.
+      - For a role included with C(rolespec_validate=false) - one task per machine instead of two.
+    type: dict
+    version_added: 0.5.0
+  record:
+    description:
+      - Values to template once every check holds, returned as C(record). Register the task to keep them, in
+        place of a set_fact task after the checks (one fork per machine fewer).
+    type: dict
+    version_added: 0.5.0
 attributes:
   check_mode:
     support: full
@@ -39,9 +52,21 @@ EXAMPLES = r"""
       - that:
           - dask_worker_nworkers | int >= 1
         msg: "dask_worker_nworkers is '{{ dask_worker_nworkers }}' on host {{ inventory_hostname }}: give at least 1."
+    record:
+      nworkers: "{{ dask_worker_nworkers | int }}"
+  register: __dask_worker_preflight  # __dask_worker_preflight.record.nworkers
 """
 
 RETURN = r"""
+argument_errors:
+  description: The argument spec's errors, when I(argument_spec) was given and the variables did not meet it.
+  returned: failed validation
+  type: list
+  elements: str
+record:
+  description: The option I(record), templated, when every check held.
+  returned: when I(record) is given and every check held
+  type: dict
 assertion:
   description: The condition that did not hold.
   returned: failed

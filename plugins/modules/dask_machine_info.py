@@ -20,12 +20,19 @@ options:
   image:
     description: Image reference (C(name:tag) or C(name@digest)) whose images to list; none when omitted.
     type: str
+  group:
+    description:
+      - An in-memory inventory group to put the machine in when it answered, as ansible.builtin.group_by does
+        (a child of C(all)). A machine that does not answer stays out of it.
+    type: str
+    version_added: 0.5.0
 """
 
 EXAMPLES = r"""
 - name: Reach each machine and list what it runs
   adhoc.dask_cluster.dask_machine_info:
     image: darribas/gds_dev:10.0
+    group: reachable  # later plays: hosts: all:&reachable
   register: machine
 """
 
