@@ -5,15 +5,17 @@ so a dozen checks on eight machines cost seconds before anything happens. This p
 order, on the controller, and fails with the message of the first check that does not hold. A message is
 templated only when its check fails, so it may describe a value that only a failing input has.
 
-With `argument_spec` (an entry point's options from the role's meta/argument_specs.yml), the variables are first
-validated against it exactly as ansible.builtin.validate_argument_spec validates them, so that a role included
-with `rolespec_validate: false` keeps its type checks without the extra task per machine.
+With `entry_point` (an entry point of the task's role), the variables are first validated against that entry
+point's argument spec (the role's meta/argument_specs.yml) exactly as ansible.builtin.validate_argument_spec
+validates them, so that a role included with `rolespec_validate: false` keeps its type checks without the
+extra task per machine.
 
 Once every check holds, `record` (optional) is templated and returned under the same key: registered, it
 takes the place of a set_fact task after the checks, which would cost another fork per machine.
 """
 from __future__ import annotations
 
+import os
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -36,9 +38,9 @@ class ActionModule(ActionBase):
         checks = self._task.args.get("checks")
         if not isinstance(checks, list) or not checks:
             raise AnsibleActionFail("checks must be a non-empty list of {that, msg}")
-        argument_spec = self._task.args.get("argument_spec")
-        if argument_spec is not None:
-            errors = self._argument_errors(argument_spec, task_vars or {})
+        entry_point = self._task.args.get("entry_point")
+        if entry_point is not None:
+            errors = self._argument_errors(entry_point, task_vars or {})
             if errors:
                 # The message ansible.builtin.validate_argument_spec gives.
                 result.update(failed=True, argument_errors=errors,
@@ -59,10 +61,16 @@ class ActionModule(ActionBase):
             result["record"] = self._templar.template(self._task.args["record"])
         return result
 
-    def _argument_errors(self, argument_spec: t.Any, task_vars: dict[str, t.Any]) -> list[str]:
-        """The errors of the variables named in argument_spec, as validate_argument_spec reports them."""
-        if not isinstance(argument_spec, dict):
-            raise AnsibleActionFail(f"argument_spec must be a mapping of options, not {type(argument_spec).__name__}")
-        provided = self._templar.template({name: task_vars[name] for name in argument_spec if name in task_vars})
-        validated = ArgumentSpecValidator(argument_spec).validate(provided, validate_role_argument_spec=True)
+    def _argument_errors(self, entry_point: str, task_vars: dict[str, t.Any]) -> list[str]:
+        """The errors in the variables an entry point's argument spec names, as validate_argument_spec says."""
+        role_path = task_vars.get("role_path")
+        if not role_path:
+            raise AnsibleActionFail("entry_point is for a task of a role (role_path is not set)")
+        path = os.path.join(role_path, "meta", "argument_specs.yml")
+        try:
+            options = self._loader.load_from_file(path)["argument_specs"][entry_point].get("options") or {}
+        except (KeyError, TypeError) as error:
+            raise AnsibleActionFail(f"{path} has no argument spec for entry point {entry_point!r}") from error
+        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
+        validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
         return list(validated.error_messages)

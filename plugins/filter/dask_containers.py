@@ -6,6 +6,11 @@ config-hash label. A re-run compares that hash, the image ID and the state with 
 contact listed, on the controller: a machine whose containers all match needs no module run at all. Anything
 else (a changed setting, a new certificate, a new image under the same tag, a stopped or missing container)
 goes through community.docker.docker_container as before, which recreates what differs.
+
+The same listing answers up.yml's machine check (whose containers hold the cluster's names, which other cluster
+listens on its ports) and whether the cluster's containers run with the machine's current certificate. These
+are Python, not Jinja loops in role vars: every task runs in a fresh fork of the controller, which compiles
+each template it meets again, so long templates cost every machine every time.
 """
 from __future__ import annotations
 
@@ -35,6 +40,47 @@ def dask_runs_as(containers, name: str, image_id: str, spec: dict, label: str) -
     return False
 
 
+def _name(container: dict) -> str:
+    return (container.get("Names") or ["/"])[0].lstrip("/")
+
+
+def _labels(container: dict) -> dict:
+    return container.get("Labels") or {}
+
+
+def dask_foreign_holders(containers, names: list, label_cluster: str, cluster: str) -> list:
+    """The names among `names` that a listed container holds without being one of `cluster`'s (its
+    `label_cluster` label), such as a user's own `dask-scheduler` from the manual guide."""
+    return [_name(c) for c in containers or []
+            if _name(c) in names and _labels(c).get(label_cluster, "") != cluster]
+
+
+def dask_port_clashes(containers, ports: list, cluster: str, label_cluster: str, label_ports: str) -> list:
+    """One sentence for each running container of another cluster of this collection that listens on one of
+    `ports` (its `label_ports` label: comma-separated port numbers)."""
+    wanted = {int(port) for port in ports}
+    clashes = []
+    for container in containers or []:
+        other = _labels(container).get(label_cluster, "")
+        if container.get("State") != "running" or not other or other == cluster:
+            continue
+        taken = [int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip()]
+        shared = [port for port in taken if port in wanted]
+        if shared:
+            clashes.append(f"cluster '{other}' (container {_name(container)}) listens on "
+                           + ", ".join(map(str, shared)))
+    return clashes
+
+
+def dask_all_run_with(containers, label_cluster: str, cluster: str, label: str, value: str) -> bool:
+    """True when `cluster` has containers in the listing and every one of them runs with `label` = `value`
+    (such as the fingerprint of the machine's current certificate)."""
+    ours = [c for c in containers or [] if _labels(c).get(label_cluster, "") == cluster]
+    return bool(ours) and all(c.get("State") == "running" and _labels(c).get(label, "") == value for c in ours)
+
+
 class FilterModule:
     def filters(self):
-        return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as}
+        return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
+                "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
+                "dask_all_run_with": dask_all_run_with}

@@ -27,12 +27,13 @@ options:
       msg:
         description: The message when a condition does not hold; say what to change, and where.
         type: str
-  argument_spec:
+  entry_point:
     description:
-      - The options of a role entry point (as in the role's C(meta/argument_specs.yml)). The variables they name
-        are validated against them first, as ansible.builtin.validate_argument_spec does, with the same message.
+      - An entry point of the task's role (C(main), C(preflight), ...). The variables its argument spec (the
+        role's C(meta/argument_specs.yml)) names are validated first, as ansible.builtin.validate_argument_spec
+        does, with the same message.
       - For a role included with C(rolespec_validate=false) - one task per machine instead of two.
-    type: dict
+    type: str
     version_added: 0.5.0
   record:
     description:
@@ -59,7 +60,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 argument_errors:
-  description: The argument spec's errors, when I(argument_spec) was given and the variables did not meet it.
+  description: The argument spec's errors, when I(entry_point) was given and the variables did not meet it.
   returned: failed validation
   type: list
   elements: str
