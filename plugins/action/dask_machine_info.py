@@ -3,8 +3,10 @@
 up.yml's first contact with each machine. community.docker.docker_host_info returns the same objects, but as a
 module it costs a Python start and its imports (about 0.65 s of CPU per machine); this read costs about a tenth.
 With `group`, a machine that answered joins that in-memory group as ansible.builtin.group_by would put it: the
-result carries the same `add_group`/`parent_groups` keys, which the strategy applies whatever the action. A
-group_by task after it would cost another fork per machine.
+result carries the same `add_group`/`parent_groups` keys, which the strategy applies whatever the action (core's
+behaviour rather than a documented interface: should it change, no machine is grouped and up.yml stops at "the
+scheduler's machine does not answer", which every test would show). A group_by task after it would cost another
+fork per machine.
 """
 from __future__ import annotations
 
