@@ -5,11 +5,12 @@ import datetime
 import os
 
 from ansible.errors import AnsibleFilterError
+# At the top, so that the strategy adhoc.dask_cluster.linear imports them once, before the forks.
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
 
 def _subject_alt_names(cert) -> list[str]:
-    from cryptography import x509
-
     try:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -29,9 +30,6 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
     if not all(os.path.isfile(path) for path in paths):
         return False
     try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
-
         with open(paths[0], "rb") as fh:
             cert = x509.load_pem_x509_certificate(fh.read())
         with open(paths[1], "rb") as fh:
