@@ -1,0 +1,67 @@
+"""The filters that decide, on the controller, what a machine's listing means: whose names and ports are
+taken, whether the cluster runs with the current certificate, and which image answer is the latest. A wrong
+answer here would skip a refusal or a placement, which the end-to-end tests see only in some states."""
+import importlib.util
+from pathlib import Path
+
+FILTERS = Path(__file__).resolve().parent.parent / "plugins" / "filter"
+LABEL_CLUSTER, LABEL_PORTS, LABEL_TLS = "cluster", "ports", "tls"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, FILTERS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+containers = load("dask_containers")
+images = load("dask_images")
+
+
+def container(name, state="running", **labels):
+    return {"Names": [f"/{name}"], "State": state, "Labels": labels or None}
+
+
+def test_a_name_held_by_a_container_of_someone_else_or_of_another_cluster_is_foreign():
+    listing = [container("dask-scheduler"), container("dask-worker", cluster="other"),
+               container("dask-jupyter", cluster="dask"), container("unrelated")]
+    held = containers.dask_foreign_holders(
+        listing, ["dask-scheduler", "dask-worker", "dask-jupyter"], LABEL_CLUSTER, "dask")
+    assert held == ["dask-scheduler", "dask-worker"]
+
+
+def test_only_running_containers_of_other_clusters_on_a_needed_port_clash():
+    listing = [container("a-scheduler", cluster="a", ports="8786,8787"),
+               container("b-worker", state="exited", cluster="b", ports="8786"),
+               container("dask-scheduler", cluster="dask", ports="8786"),
+               container("c-worker", cluster="c", ports="9000")]
+    clashes = containers.dask_port_clashes(listing, ["8786", 8787, 8888], "dask", LABEL_CLUSTER, LABEL_PORTS)
+    assert clashes == ["cluster 'a' (container a-scheduler) listens on 8786, 8787"]
+
+
+def test_the_cluster_runs_with_a_certificate_only_when_all_its_containers_run_with_it():
+    ours = [container("dask-scheduler", cluster="dask", tls="abc"),
+            container("dask-jupyter", cluster="dask", tls="abc")]
+    run_with = containers.dask_all_run_with
+    assert run_with(ours + [container("x", cluster="other", tls="old")], LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
+    assert not run_with(ours[:1] + [container("dask-jupyter", cluster="dask", tls="old")],
+                        LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
+    assert not run_with(ours[:1] + [container("dask-jupyter", state="exited", cluster="dask", tls="abc")],
+                        LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
+    assert not run_with([], LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
+
+
+def test_the_latest_image_answer_wins_and_a_changed_or_digest_listing_is_not_trusted():
+    listed = {"images": [{"Id": "sha256:listed"}]}
+    read = {"images": [{"Id": "sha256:read"}]}
+    loaded = {"images": [{"Id": "sha256:loaded"}]}
+    assert images.dask_image_id({"__dask_machine": listed}, "gds:1") == "sha256:listed"
+    assert images.dask_image_id({"__dask_machine": listed, "__dask_image_pulled": {"changed": True},
+                                 "__dask_image_here": read}, "gds:1") == "sha256:read"
+    assert images.dask_images_held({"__dask_machine": listed}, "gds@sha256:" + "0" * 64) is None
+    assert images.dask_image_id({"__dask_machine": listed, "__dask_image_loaded": loaded}, "gds:1") == "sha256:loaded"
+    # A skipped read (no images key) leaves the listing as the answer; nothing read at all is '(none)'.
+    assert images.dask_image_id({"__dask_machine": listed, "__dask_image_loaded": {"skipped": True}},
+                                "gds:1") == "sha256:listed"
+    assert images.dask_image_id({}, "gds:1") == "(none)"
