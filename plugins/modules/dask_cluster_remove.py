@@ -9,8 +9,8 @@ description:
   - Lists the containers labelled as the cluster's (I(label_cluster)=I(cluster)), stops and removes those whose
     role label is in I(roles), then removes I(paths). Nothing else is touched; a container without the
     cluster's label is never listed.
-  - Containers of I(graceful_roles) are stopped first, side by side, each with I(stop_timeout); the others are
-    removed with force at once (as C(docker rm -f)).
+  - All of them go side by side. Containers of I(graceful_roles) are stopped first, each with I(stop_timeout),
+    then removed; the others are removed with force at once (as C(docker rm -f)).
   - One round trip per machine, and no module packaging - it runs as a small program on the engine's socket
     (standard library only), as its action plugin sends it. Teardown (playbooks/down.yml) and the roles' state
     C(absent) use it.
@@ -68,7 +68,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 removed:
-  description: Names of the containers removed (or that would be, in check mode), in the order removed.
+  description: Names of the containers removed (or that would be, in check mode), workers first, then Jupyter, then the scheduler (they are removed side by side).
   returned: always
   type: list
   elements: str

@@ -24,7 +24,7 @@ import threading
 from urllib.parse import quote, urlencode
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
-# Order in which a machine's containers go: the workers before the processes they talk to.
+# Order in which a machine's containers are reported: the workers before the processes they talk to.
 REMOVAL_ORDER = {"worker": 0, "jupyter": 1, "scheduler": 2}
 
 
@@ -92,19 +92,23 @@ def machine_info(params):
     }
 
 
-def stop_side_by_side(containers, stop_timeout):
-    """Stop the running ones side by side (each gets stop_timeout seconds after SIGTERM, as `docker stop`), so a
-    machine waits for its slowest container, not for their sum."""
+def remove_side_by_side(containers, graceful, stop_timeout):
+    """Remove the containers side by side: those whose Id is in `graceful` get SIGTERM and stop_timeout seconds
+    to close (as `docker stop`) before they go, the others go at once with force (as `docker rm -f`). A machine
+    waits for its slowest container, not for their sum: a Jupyter closing its kernels holds up nothing else."""
     errors = []
 
-    def stop(container):
+    def remove(container):
+        path = "/containers/%s" % quote(container["Id"])
         try:
-            call("POST", "/containers/%s/stop" % quote(container["Id"]), {"t": stop_timeout},
-                 timeout=stop_timeout + 60, missing_ok=True)
+            if container["Id"] in graceful and container.get("State") == "running":
+                call("POST", path + "/stop", {"t": stop_timeout}, timeout=stop_timeout + 60, missing_ok=True)
+            # Gone since the listing (removed by someone, or never restarted): that is the state asked for.
+            call("DELETE", path, {"force": "true"}, missing_ok=True)
         except JobError as exc:
             errors.append(str(exc))
 
-    threads = [threading.Thread(target=stop, args=(c,)) for c in containers if c.get("State") == "running"]
+    threads = [threading.Thread(target=remove, args=(c,)) for c in containers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -115,8 +119,8 @@ def stop_side_by_side(containers, stop_timeout):
 
 def cluster_remove(params):
     """Remove the cluster's containers of the given roles (found by label: nothing else is ever listed), then
-    the collection's own paths. Containers of graceful_roles are stopped first; the others are removed with
-    force at once, as `docker rm -f` does."""
+    the collection's own paths. Containers of graceful_roles are stopped before they are removed; the others
+    are removed with force at once, as `docker rm -f` does."""
     listed = call("GET", "/containers/json", {
         "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
     role = params["label_role"]
@@ -124,11 +128,8 @@ def cluster_remove(params):
                   key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
     removed_paths = [path for path in params["paths"] if os.path.lexists(path)]
     if not params["check_mode"]:
-        stop_side_by_side([c for c in ours if c["Labels"][role] in params["graceful_roles"]],
-                          params["stop_timeout"])
-        for container in ours:
-            # Gone since the listing (removed by someone, or never restarted): that is the state asked for.
-            call("DELETE", "/containers/%s" % quote(container["Id"]), {"force": "true"}, missing_ok=True)
+        remove_side_by_side(ours, {c["Id"] for c in ours if c["Labels"][role] in params["graceful_roles"]},
+                            params["stop_timeout"])
         for path in removed_paths:
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path)
