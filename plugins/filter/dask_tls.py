@@ -5,7 +5,7 @@ import datetime
 import os
 
 from ansible.errors import AnsibleFilterError
-# At the top, so that the strategy adhoc.dask_cluster.linear imports them once, before the forks.
+# At the top, so that the callback adhoc.dask_cluster.preload_jinja imports them once, before the forks.
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 
