@@ -1,5 +1,5 @@
 """The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket,
-and the collection's own directories and small files.
+a command run in a container (the version check), and the collection's own directories and small files.
 
 It is not imported on the controller: plugin_utils/machine_action.py sends this file's text to the machine's
 Python on stdin, with one call to `run(job, params)` appended, over the connection Ansible already holds. An
@@ -55,15 +55,20 @@ def socket_path():
                    "unset DOCKER_HOST for the Ansible user, or point it at unix:///var/run/docker.sock" % host)
 
 
-def call(method, path, query=None, timeout=60, missing_ok=False):
-    """One Engine API call; returns the decoded JSON body (None when empty, or 404 with missing_ok)."""
+def call(method, path, query=None, timeout=60, missing_ok=False, body=None, raw=False):
+    """One Engine API call; returns the decoded JSON body (None when empty, or 404 with missing_ok), or with
+    raw the bytes as they came (a stream the engine ends by closing the connection)."""
     url = path + ("?" + urlencode(query) if query else "")
     where = socket_path()
     connection = UnixConnection(where, timeout)
+    headers = {"Host": "docker"}
+    if body is not None:
+        body = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
     try:
-        connection.request(method, url, headers={"Host": "docker"})
+        connection.request(method, url, body=body, headers=headers)
         response = connection.getresponse()
-        body = response.read()
+        content = response.read()
     except (OSError, http.client.HTTPException) as exc:
         raise JobError("Docker does not answer on %s (%s): start the Docker engine on this machine, and let "
                        "the Ansible user (or become) use its socket" % (where, exc))
@@ -73,11 +78,13 @@ def call(method, path, query=None, timeout=60, missing_ok=False):
         return None
     if response.status >= 400:
         try:
-            message = json.loads(body.decode()).get("message", "")
+            message = json.loads(content.decode()).get("message", "")
         except ValueError:
-            message = body.decode(errors="replace")
+            message = content.decode(errors="replace")
         raise JobError("Docker refused %s %s (HTTP %d): %s" % (method, path, response.status, message))
-    return json.loads(body.decode()) if body.strip() else None
+    if raw:
+        return content
+    return json.loads(content.decode()) if content.strip() else None
 
 
 def machine_info(params):
@@ -138,6 +145,27 @@ def cluster_remove(params):
     return {"changed": bool(ours or removed_paths),
             "removed": [c["Names"][0].lstrip("/") for c in ours],
             "removed_paths": removed_paths}
+
+
+def container_exec(params):
+    """Run a command in a running container and wait for it, as `docker exec` without a terminal: its exit code
+    and its output. The engine sends stdout and stderr as frames (8-byte header: stream, 3 zero bytes, length)."""
+    container = quote(params["container"])
+    created = call("POST", "/containers/%s/exec" % container,
+                   body={"Cmd": params["argv"], "AttachStdout": True, "AttachStderr": True})
+    stream = call("POST", "/exec/%s/start" % quote(created["Id"]), body={"Detach": False, "Tty": False},
+                  timeout=params["timeout"], raw=True)
+    output = {1: [], 2: []}
+    position = 0
+    while position + 8 <= len(stream):
+        kind, size = stream[position], int.from_bytes(stream[position + 4:position + 8], "big")
+        output.setdefault(kind, []).append(stream[position + 8:position + 8 + size])
+        position += 8 + size
+    ended = call("GET", "/exec/%s/json" % quote(created["Id"]))
+    stdout = b"".join(output[1]).decode(errors="replace")
+    stderr = b"".join(output[2]).decode(errors="replace")
+    return {"changed": False, "rc": ended["ExitCode"], "stdout": stdout, "stderr": stderr,
+            "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines()}
 
 
 def owner_ids(owner, group):
@@ -211,7 +239,8 @@ def directories(params):
     return {"changed": bool(changed), "changed_paths": changed}
 
 
-JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove, "directories": directories}
+JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove, "directories": directories,
+        "container_exec": container_exec}
 
 
 def run(job, params):

@@ -1,8 +1,9 @@
 """Compare the versions Dask's components run, from inside a client container of the cluster.
 
-Run with the image's Python: `python - ADDRESS CLIENT_NAME < dask_versions.py`. Dask's own get_versions(check=True) only
-warns; this prints JSON with every component's versions and the mismatches, split into required packages
-(a mismatch breaks or corrupts work) and optional ones (worth a warning).
+Run with the image's Python: `python - ADDRESS CLIENT_NAME < dask_versions.py`, or its text after `python -c`.
+Dask's own get_versions(check=True) only warns; this prints JSON with every component's versions and the
+mismatches, split into required packages (a mismatch breaks or corrupts work) and optional ones (worth a
+warning).
 """
 import json
 import sys
