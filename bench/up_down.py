@@ -8,7 +8,7 @@ hold the image, medians of --reps, all in the same run:
   (b) sshcluster: distributed.SSHCluster, the same image through `docker run` as its remote_python, until
                   Client.wait_for_workers returns;
   (c) up cold:    playbooks/up.yml from no containers to all workers registered (it verifies that itself);
-  (d) up re-run:  playbooks/up.yml again on the healthy cluster;
+  (d) up re-run:  playbooks/up.yml again once the cluster is healthy (every container's healthcheck passes);
   (e) down:       playbooks/down.yml, against (e0) the same teardown by hand: the same cluster (up.yml's, brought
                   up again for it) removed by parallel `ssh HOST docker rm -f` of its labelled containers.
   (f) floor:      bench/floor.yml, ansible-playbook's least cost: its start and one `raw` round trip per machine.
@@ -78,6 +78,18 @@ def guide_down(n: int) -> float:
     started = time.monotonic()
     ssh_all(n, lambda i: "sudo docker rm -f guide-scheduler guide-worker >/dev/null 2>&1 || true")
     return time.monotonic() - started
+
+
+def wait_until_healthy(n: int, timeout: float = 120) -> None:
+    """Until every container of the cluster on every machine passes its healthcheck: the issue's re-run is of a
+    healthy cluster, not of one whose containers are still starting (Jupyter starts last, as up.yml ends)."""
+    check = ("sudo docker ps --filter label=io.github.adhoc.dask_cluster.cluster=dask --format '{{.Status}}' "
+             "| grep -v '(healthy)' || true")
+    deadline = time.monotonic() + timeout
+    while any(lab.ssh(i, check, capture_output=True).stdout.strip() for i in range(n)):
+        if time.monotonic() > deadline:
+            raise TimeoutError("the cluster's containers did not all become healthy")
+        time.sleep(1)
 
 
 def hand_down(n: int) -> float:
@@ -201,6 +213,7 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
                 if label == "defaults":
                     times["ansible floor"].append(playbook("floor.yml", inventory)[0])
                 cold, peak = playbook("up.yml", inventory, measure_memory=label == "defaults")
+                wait_until_healthy(n)
                 rerun, _ = playbook("up.yml", inventory)
                 if label == "defaults":
                     peaks.append(peak)
