@@ -1,0 +1,75 @@
+#!/usr/bin/python
+"""Documentation of the action plugin adhoc.dask_cluster.dask_certificate (it runs on the controller)."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dask_certificate
+short_description: Issue a key and a certificate signed by the cluster's CA, on the controller
+description:
+  - Writes I(prefix)C(key.pem) (an ECC secp384r1 key, kept when one already exists) and I(prefix)C(cert.pem),
+    a certificate for I(common_name) and I(subject_alt_name) signed by the CA at I(ca_path) with the key at
+    I(ca_key_path), valid for I(days), for TLS servers and clients (key usage digitalSignature, keyAgreement;
+    extended key usage serverAuth, clientAuth).
+  - Runs in the controller's own process with the C(cryptography) library (no module run), and always issues;
+    the C(tls) entry point includes it only when the filter C(dask_certificate_current) says a certificate is
+    due. The controller's files are written in check mode too, as the CA's are.
+version_added: 0.6.0
+author: adhoc.dask_cluster contributors
+options:
+  prefix:
+    description: Path prefix of the key and certificate files; their directory is created (mode 0700) if missing.
+    type: str
+    required: true
+  common_name:
+    description: The certificate's subject common name.
+    type: str
+    required: true
+  subject_alt_name:
+    description: Subject alternative names, each C(IP:address) or C(DNS:name).
+    type: list
+    elements: str
+    default: []
+  ca_path:
+    description: The CA's certificate (PEM).
+    type: path
+    required: true
+  ca_key_path:
+    description: The CA's private key (PEM, unencrypted).
+    type: path
+    required: true
+  days:
+    description: Days the certificate is valid from now.
+    type: int
+    required: true
+attributes:
+  check_mode:
+    support: full
+requirements:
+  - the Python library cryptography on the controller
+"""
+
+EXAMPLES = r"""
+- name: Issue this machine's certificate
+  adhoc.dask_cluster.dask_certificate:
+    prefix: .dask/dask/hosts/lab0/
+    common_name: lab0
+    subject_alt_name: ["IP:127.0.0.1", "DNS:localhost", "DNS:lab0"]
+    ca_path: .dask/dask/ca.pem
+    ca_key_path: .dask/dask/ca-key.pem
+    days: 365
+"""
+
+RETURN = r"""
+key_path:
+  description: The key's path.
+  returned: success
+  type: str
+cert_path:
+  description: The certificate's path.
+  returned: success
+  type: str
+not_after:
+  description: When the certificate expires (ISO 8601, UTC).
+  returned: success
+  type: str
+"""
