@@ -42,6 +42,15 @@ def general_name(entry: str) -> x509.GeneralName:
     raise AnsibleActionFail(f"subject_alt_name entry {entry!r} must start with IP: or DNS:")
 
 
+def existing_key(path: str):
+    """The private key already at path, or None when there is none or it does not parse."""
+    try:
+        with open(path, "rb") as handle:
+            return load_pem_private_key(handle.read(), password=None)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def write(path: str, content: bytes, mode: int) -> None:
     """The file appears whole or not at all, with its mode from the start."""
     descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".")
@@ -73,13 +82,7 @@ class ActionModule(ActionBase):
         except (OSError, ValueError) as exc:
             raise AnsibleActionFail(f"cannot read the cluster's CA ({args['ca_path']}): {exc}") from exc
         os.makedirs(os.path.dirname(key_path) or ".", mode=0o700, exist_ok=True)
-        key = None
-        if os.path.isfile(key_path):  # an existing key is kept, as openssl_privatekey keeps it
-            try:
-                with open(key_path, "rb") as handle:
-                    key = load_pem_private_key(handle.read(), password=None)
-            except ValueError:
-                key = None
+        key = existing_key(key_path)  # kept, as openssl_privatekey keeps it
         if key is None:
             key = ec.generate_private_key(ec.SECP384R1())
             write(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), 0o600)

@@ -68,7 +68,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 removed:
-  description: Names of the containers removed (or that would be, in check mode), workers first, then Jupyter, then the scheduler (they are removed side by side).
+  description: Names of the containers removed (or that would be, in check mode), workers first, then Jupyter,
+    then the scheduler (they are removed side by side).
   returned: always
   type: list
   elements: str
