@@ -1,5 +1,5 @@
 """The filters that decide, on the controller, what a machine's listing means: whose names and ports are
-taken, whether the cluster runs with the current certificate, and which image answer is the latest. A wrong
+taken (by other clusters, or by any other program), whether the cluster runs with the current certificate, and which image answer is the latest. A wrong
 answer here would skip a refusal or a placement, which the end-to-end tests see only in some states."""
 import importlib.util
 from pathlib import Path
@@ -38,6 +38,22 @@ def test_only_running_containers_of_other_clusters_on_a_needed_port_clash():
                container("c-worker", cluster="c", ports="9000")]
     clashes = containers.dask_port_clashes(listing, ["8786", 8787, 8888], "dask", LABEL_CLUSTER, LABEL_PORTS)
     assert clashes == ["cluster 'a' (container a-scheduler) listens on 8786, 8787"]
+
+
+def test_a_needed_port_is_taken_when_anything_but_this_clusters_running_containers_holds_it():
+    guide_jupyter = dict(container("jupyter"), Ports=[{"PrivatePort": 8888, "PublicPort": 8888, "Type": "tcp"},
+                                                      {"PrivatePort": 9999, "Type": "tcp"}])
+    ours = [container("dask-scheduler", cluster="dask", ports="8786,8787"),
+            container("dask-jupyter", state="restarting", cluster="dask", ports="8890")]
+    needed = [8786, "8787", 8888, 8890, 8791]
+    taken = containers.dask_ports_taken
+    # Listening: sshd, this cluster's scheduler (its own ports), something on 8890 while our Jupyter restarts.
+    assert taken(ours + [guide_jupyter], [22, 8786, 8787, 8890], needed, "dask", LABEL_CLUSTER, LABEL_PORTS) \
+        == [8888, 8890]
+    # The same ports are another cluster's to claim, not this one's; an unpublished container port is no one's.
+    assert taken(ours, [8786, 8787], needed, "other", LABEL_CLUSTER, LABEL_PORTS) == [8786, 8787]
+    assert taken([guide_jupyter], [], [9999], "dask", LABEL_CLUSTER, LABEL_PORTS) == []
+    assert taken([], [], needed, "dask", LABEL_CLUSTER, LABEL_PORTS) == []
 
 
 def test_the_cluster_runs_with_a_certificate_only_when_all_its_containers_run_with_it():

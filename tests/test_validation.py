@@ -4,6 +4,7 @@ Every inventory here points at this machine (local connection) with a runnable i
 bad input through would really create containers on the local engine; each test asserts none exists."""
 from __future__ import annotations
 
+import socket
 import subprocess
 
 import pytest
@@ -130,6 +131,22 @@ def test_another_cluster_on_the_same_ports_is_refused_before_anything_changes(in
         assert cluster_containers("neighbour") == [name]
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def test_a_port_held_by_another_program_is_refused_naming_its_setting(inventory_file):
+    """The guide's JupyterLab on 8888, say: the cluster's container could not bind the port. Held here by this
+    test's own listening socket, on the loopback address only (any address blocks a container on the host's
+    network)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", GOOD_VARS["dask_jupyter_port"]))
+        listener.listen()
+        result = playbook("up", inventory_file(inventory()))
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert ("Host node1: a program or container that is not cluster 'validation' (a JupyterLab or Dask scheduler "
+            "started by hand, say) already holds port 18888 (dask_jupyter_port)") in output, output[-3000:]
+    assert "PLAY [Bring up the scheduler" not in output
+    assert cluster_containers(CLUSTER) == []
 
 
 @pytest.mark.parametrize("docker_host, message", [

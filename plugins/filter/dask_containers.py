@@ -8,7 +8,7 @@ else (a changed setting, a new certificate, a new image under the same tag, a st
 goes through community.docker.docker_container as before, which recreates what differs.
 
 The same listing answers up.yml's machine check (whose containers hold the cluster's names, which other cluster
-listens on its ports) and whether the cluster's containers run with the machine's current certificate. These
+or program holds its ports) and whether the cluster's containers run with the machine's current certificate. These
 are Python, not Jinja loops in role vars: every task runs in a fresh fork of the controller, which compiles
 each template it meets again, so long templates cost every machine every time.
 """
@@ -72,6 +72,24 @@ def dask_port_clashes(containers, ports: list, cluster: str, label_cluster: str,
     return clashes
 
 
+def dask_ports_taken(containers, listening, ports: list, cluster: str, label_cluster: str, label_ports: str) -> list:
+    """The ports of `ports` that something other than this cluster holds on the machine: a socket listening on
+    it (`listening`, from the machine's first contact) or a running container publishing it (`docker run -p`,
+    seen even when Docker's userland proxy is off). A port that a running container of this cluster claims
+    (its `label_ports` label) is the cluster's own: that container keeps it, or is recreated and takes it again.
+    Another cluster of this collection is reported by dask_port_clashes, by name."""
+    ours, published = set(), set()
+    for container in containers or []:
+        if container.get("State") != "running":
+            continue
+        if _labels(container).get(label_cluster, "") == cluster:
+            ours.update(int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip())
+        published.update(int(binding["PublicPort"]) for binding in container.get("Ports") or []
+                         if binding.get("PublicPort"))
+    taken = ({int(port) for port in listening or []} | published) - ours
+    return sorted({int(port) for port in ports} & taken)
+
+
 def dask_all_run_with(containers, label_cluster: str, cluster: str, label: str, value: str) -> bool:
     """True when `cluster` has containers in the listing and every one of them runs with `label` = `value`
     (such as the fingerprint of the machine's current certificate)."""
@@ -83,4 +101,5 @@ class FilterModule:
     def filters(self):
         return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
                 "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
+                "dask_ports_taken": dask_ports_taken,
                 "dask_all_run_with": dask_all_run_with}

@@ -7,7 +7,7 @@ module: dask_machine_info
 short_description: Read a machine's Docker engine info, all its containers and the images under one reference
 description:
   - One read of the engine's C(/info), C(/containers/json?all=1) and C(/images/json) filtered by I(image), the
-    same objects community.docker.docker_host_info returns with I(verbose_output).
+    same objects community.docker.docker_host_info returns with I(verbose_output), and of the TCP ports in use.
   - It runs as a small program on the engine's socket (standard library only), sent by its action plugin over
     the connection Ansible holds - no module packaging, about a tenth of a module's start-up cost on each
     machine. up.yml's first contact with every machine uses it.
@@ -53,4 +53,12 @@ images:
   returned: success
   type: list
   elements: dict
+listening:
+  description:
+    - The TCP ports something listens on in the machine's network namespace, on any address (IPv4 and IPv6),
+      from the kernel's socket tables. up.yml refuses a port the cluster needs that another program holds.
+  returned: success
+  type: list
+  elements: int
+  version_added: 0.7.0
 """

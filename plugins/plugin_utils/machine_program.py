@@ -87,15 +87,34 @@ def call(method, path, query=None, timeout=60, missing_ok=False, body=None, raw=
     return json.loads(content.decode()) if content.strip() else None
 
 
+def listening_ports():
+    """The TCP ports something listens on in the machine's network namespace (any address, IPv4 or IPv6): the
+    kernel's socket tables, where state 0A is LISTEN. The cluster's containers use the host's network, so a port
+    taken here is a port they cannot bind."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as lines:
+                next(lines)  # the header
+                for line in lines:
+                    fields = line.split()
+                    if len(fields) > 3 and fields[3] == "0A":
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except OSError:  # no IPv6 on this machine
+            continue
+    return sorted(ports)
+
+
 def machine_info(params):
     """What up.yml's first contact needs: the engine's info, every container, and the images under a reference
-    (the same objects `docker_host_info` returns with verbose_output)."""
+    (the same objects `docker_host_info` returns with verbose_output); and the TCP ports in use."""
     return {
         "changed": False,
         "host_info": call("GET", "/info"),
         "containers": call("GET", "/containers/json", {"all": 1}),
         "images": call("GET", "/images/json",
                        {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
+        "listening": listening_ports(),
     }
 
 
