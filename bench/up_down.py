@@ -12,6 +12,8 @@ hold the image, medians of --reps, all in the same run:
   (e) down:       playbooks/down.yml, against (e0) the same teardown by hand: the same cluster (up.yml's, brought
                   up again for it) removed by parallel `ssh HOST docker rm -f` of its labelled containers.
   (f) floor:      bench/floor.yml, ansible-playbook's least cost: its start and one `raw` round trip per machine.
+  (g) minimal:    bench/minimal.yml, the issue's minimal three-play playbook (scheduler, workers, wait; through
+                  community.docker, no checks), cold and re-run: the least the collection's shape costs.
 up.yml runs with the collection's defaults (TLS on, JupyterLab on) except the image; --plain adds a row set
 with TLS and Jupyter off, closer to what (a) and (b) do.
 
@@ -90,6 +92,14 @@ def wait_until_healthy(n: int, timeout: float = 120) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the cluster's containers did not all become healthy")
         time.sleep(1)
+
+
+def minimal_up(n: int, inventory: Path) -> tuple[float, float]:
+    """bench/minimal.yml cold, then again on its running cluster; its containers removed after."""
+    cold, _ = playbook("minimal.yml", inventory)
+    rerun, _ = playbook("minimal.yml", inventory)
+    ssh_all(n, lambda i: "sudo docker rm -f minimal-scheduler minimal-worker >/dev/null 2>&1 || true")
+    return cold, rerun
 
 
 def hand_down(n: int) -> float:
@@ -201,13 +211,17 @@ def measure(n: int, reps: int, plain: bool, workdir: Path) -> dict:
         variants = {"defaults": common}
         if plain:
             variants["plain"] = dict(common, dask_tls_enabled=False, dask_jupyter_enabled=False)
-        times: dict[str, list[float]] = {"guide": [], "hand down": [], "sshcluster": [], "ansible floor": []}
+        times: dict[str, list[float]] = {"guide": [], "hand down": [], "sshcluster": [], "ansible floor": [],
+                                         "minimal cold": [], "minimal re-run": []}
         peaks: list[int] = []
         memory_rows, processes = [], {}
         for rep in range(reps):
             times["guide"].append(guide_up(n))
             guide_down(n)
             times["sshcluster"].append(sshcluster_up_down(n))
+            minimal = minimal_up(n, lab.inventory(n, workdir / f"hosts-{n}-minimal.yml", {"dask_image": IMAGE}))
+            times["minimal cold"].append(minimal[0])
+            times["minimal re-run"].append(minimal[1])
             for label, extra in variants.items():
                 inventory = lab.inventory(n, workdir / f"hosts-{n}-{label}.yml", extra)
                 if label == "defaults":
@@ -236,10 +250,11 @@ def write_results(results: list[dict], reps: int) -> None:
              f"{machine}; lab machines are containers on it)", "",
              f"Medians of {reps} runs, seconds; ratio columns divide by the baseline measured in the same run. "
              "N machines = 1 scheduler machine + N-1 worker machines.", ""]
-    keys = [k for k in results[0]["times"] if k not in ("guide", "hand down", "sshcluster", "ansible floor")]
-    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown (e0) | Ansible floor (f) | " +
-                 " | ".join(keys) + " |")
-    lines.append("|---" * (5 + len(keys)) + "|")
+    baselines = ("guide", "hand down", "sshcluster", "ansible floor", "minimal cold", "minimal re-run")
+    keys = [k for k in results[0]["times"] if k not in baselines]
+    lines.append("| N | guide (a) | SSHCluster (b) | hand teardown (e0) | Ansible floor (f) | "
+                 "minimal playbook cold (g) | minimal re-run (g) | " + " | ".join(keys) + " |")
+    lines.append("|---" * (7 + len(keys)) + "|")
     for r in results:
         t = r["times"]
         cells = []
@@ -249,13 +264,15 @@ def write_results(results: list[dict], reps: int) -> None:
                          f"{t[k] / t['guide']:.1f}x guide)" if not k.startswith("down")
                          else f"{t[k]:.1f} ({t[k] / base:.1f}x hand)")
         lines.append(f"| {r['n']} | {t['guide']:.1f} | {t['sshcluster']:.1f} | {t['hand down']:.1f} | "
-                     f"{t['ansible floor']:.1f} | " + " | ".join(cells) + " |")
+                     f"{t['ansible floor']:.1f} | {t['minimal cold']:.1f} ({t['minimal cold'] / t['sshcluster']:.1f}x "
+                     f"SSHC) | {t['minimal re-run']:.1f} ({t['minimal re-run'] / t['sshcluster']:.1f}x SSHC) | "
+                     + " | ".join(cells) + " |")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         lines += ["", "Marginal cost per machine (slope between the smallest and largest N) and a linear "
                   "projection to 100 machines (forks >= machines; one controller):", "",
                   "| method | s per machine | projected at N=100 |", "|---|---|---|"]
-        for k in ["guide", "sshcluster", "hand down", "ansible floor", *keys]:
+        for k in [*baselines, *keys]:
             slope = (b["times"][k] - a["times"][k]) / (b["n"] - a["n"])
             lines.append(f"| {k} | {slope:.2f} | {b['times'][k] + slope * (100 - b['n']):.0f} s |")
     last = results[-1]
@@ -280,7 +297,7 @@ def write_results(results: list[dict], reps: int) -> None:
 
     sizes = [r["n"] for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for k in ["guide", "sshcluster", *keys, "hand down", "ansible floor"]:
+    for k in [*baselines, *keys]:
         ax.plot(sizes, [r["times"][k] for r in results], marker="o", label=k)
     ax.set_xlabel("machines (N)")
     ax.set_ylabel("seconds (median)")
