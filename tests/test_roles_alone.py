@@ -1,0 +1,80 @@
+"""The roles in a user's own playbook (tests/playbooks/roles_alone.yml, the README's example), on this machine:
+they check their inputs and the machine themselves, bring up a cluster a Client can use, change nothing on a
+re-run, and remove what they made with state absent."""
+from __future__ import annotations
+
+import re
+import socket
+import warnings
+
+import pytest
+from conftest import BIN, STANDIN_IMAGE, cluster_containers, run, write_inventory
+
+CLUSTER = "alone"
+SETTINGS = {"dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
+            "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 38786, "dask_dashboard_port": 38787,
+            "dask_jupyter_port": 38888}
+
+
+def roles_alone(inventory, *extra: str):
+    return run(str(BIN / "ansible-playbook"), "tests/playbooks/roles_alone.yml", "-i", str(inventory), *extra)
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("alone")
+    local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+             "ansible_host": "127.0.0.1"}
+    settings = dict(SETTINGS, dask_cluster_output_dir=str(tmp / "out"))
+    return write_inventory(tmp / "hosts.yml", {"all": {
+        "hosts": {"localhost": local}, "vars": settings,
+        "children": {"dask_scheduler": {"hosts": {"localhost": None}},
+                     "dask_workers": {"hosts": {"localhost": None}}}}})
+
+
+def test_a_port_another_program_holds_is_refused_before_anything_changes(inventory):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", SETTINGS["dask_dashboard_port"]))
+        listener.listen()
+        result = roles_alone(inventory)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output
+    assert "already holds port 38787 (dask_dashboard_port)" in output, output[-3000:]
+    assert cluster_containers(CLUSTER) == []
+
+
+@pytest.fixture(scope="module")
+def cluster(inventory):
+    first = roles_alone(inventory)
+    try:
+        yield first
+    finally:
+        roles_alone(inventory, "-e", "dask_scheduler_state=absent", "-e", "dask_worker_state=absent")
+
+
+def test_the_roles_bring_up_a_cluster_a_client_uses(cluster, inventory):
+    from distributed import Client, Security
+
+    assert cluster.returncode == 0, cluster.stdout[-4000:] + cluster.stderr
+    out = inventory.parent / "out"
+    security = Security(tls_ca_file=str(out / "ca.pem"), tls_client_cert=str(out / "client-cert.pem"),
+                        tls_client_key=str(out / "client-key.pem"), require_encryption=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
+        with Client("tls://127.0.0.1:38786", security=security, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+            assert [str(w["name"]) for w in client.scheduler_info()["workers"].values()] == ["localhost"]
+            assert client.submit(sum, range(11)).result() == 55
+
+
+def test_a_rerun_of_the_roles_changes_nothing(cluster, inventory):
+    again = roles_alone(inventory)
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr
+    assert sum(int(n) for n in re.findall(r"changed=(\d+)", again.stdout)) == 0, again.stdout
+
+
+def test_state_absent_removes_what_the_roles_made(cluster, inventory):
+    assert len(cluster_containers(CLUSTER)) == 3
+    down = roles_alone(inventory, "-e", "dask_scheduler_state=absent", "-e", "dask_worker_state=absent")
+    assert down.returncode == 0, down.stdout[-4000:] + down.stderr
+    assert cluster_containers(CLUSTER) == []
