@@ -48,6 +48,11 @@ def _labels(container: dict) -> dict:
     return container.get("Labels") or {}
 
 
+def _claimed_ports(container: dict, label_ports: str) -> list:
+    """The ports a container of this collection claims: its `label_ports` label, comma-separated numbers."""
+    return [int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip()]
+
+
 def dask_foreign_holders(containers, names: list, label_cluster: str, cluster: str) -> list:
     """The names among `names` that a listed container holds without being one of `cluster`'s (its
     `label_cluster` label), such as a user's own `dask-scheduler` from the manual guide."""
@@ -64,8 +69,7 @@ def dask_port_clashes(containers, ports: list, cluster: str, label_cluster: str,
         other = _labels(container).get(label_cluster, "")
         if container.get("State") != "running" or not other or other == cluster:
             continue
-        taken = [int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip()]
-        shared = [port for port in taken if port in wanted]
+        shared = [port for port in _claimed_ports(container, label_ports) if port in wanted]
         if shared:
             clashes.append(f"cluster '{other}' (container {_name(container)}) listens on "
                            + ", ".join(map(str, shared)))
@@ -83,7 +87,7 @@ def dask_ports_taken(containers, listening, ports: list, cluster: str, label_clu
         if container.get("State") != "running":
             continue
         if _labels(container).get(label_cluster, "") == cluster:
-            ours.update(int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip())
+            ours.update(_claimed_ports(container, label_ports))
         published.update(int(binding["PublicPort"]) for binding in container.get("Ports") or []
                          if binding.get("PublicPort"))
     taken = ({int(port) for port in listening or []} | published) - ours
