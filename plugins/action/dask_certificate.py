@@ -12,7 +12,6 @@ import datetime
 import ipaddress
 import os
 import secrets
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -22,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption, PrivateFormat,
                                                           load_pem_private_key)
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+# The machines' program writes its files the same way; it is standard library only, so it imports here too.
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_program import write_atomically
 
 ARGUMENT_SPEC = {
     "prefix": {"type": "str", "required": True},
@@ -51,20 +53,6 @@ def existing_key(path: str):
         return None
 
 
-def write(path: str, content: bytes, mode: int) -> None:
-    """The file appears whole or not at all, with its mode from the start."""
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -85,7 +73,8 @@ class ActionModule(ActionBase):
         key = existing_key(key_path)  # kept, as openssl_privatekey keeps it
         if key is None:
             key = ec.generate_private_key(ec.SECP384R1())
-            write(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), 0o600)
+            write_atomically(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
+                             os.getuid(), os.getgid(), 0o600)
         now = datetime.datetime.now(datetime.timezone.utc)
         builder = (x509.CertificateBuilder()
                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, args["common_name"])]))
@@ -108,6 +97,6 @@ class ActionModule(ActionBase):
                 x509.SubjectAlternativeName([general_name(entry) for entry in args["subject_alt_name"]]),
                 critical=False)
         certificate = builder.sign(ca_key, hashes.SHA256())
-        write(cert_path, certificate.public_bytes(Encoding.PEM), 0o644)
+        write_atomically(cert_path, certificate.public_bytes(Encoding.PEM), os.getuid(), os.getgid(), 0o644)
         return {**result, "changed": True, "key_path": key_path, "cert_path": cert_path,
                 "not_after": certificate.not_valid_after_utc.isoformat()}

@@ -1,8 +1,9 @@
 """The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket,
 a command run in a container (the version check), and the collection's own directories and small files.
 
-It is not imported on the controller: plugin_utils/machine_action.py sends this file's text to the machine's
-Python on stdin, with one call to `run(job, params)` appended, over the connection Ansible already holds. An
+It runs on the machine: plugin_utils/machine_action.py sends this file's text to the machine's Python on stdin,
+with one call to `run(job, params)` appended, over the connection Ansible already holds. (The controller's
+action dask_certificate imports it only for write_atomically; importing it runs nothing.) An
 Ansible module costs a Python start plus importing ansible's module_utils and community.docker's API client,
 about 0.35-0.65 s of CPU per machine for each run. This program imports the standard library only, so a read
 costs about 0.06 s. It speaks the few Engine API calls it needs (the same endpoints community.docker calls)
