@@ -114,7 +114,9 @@ def test_a_copy_shows_progress_and_lands_verified():
     try:
         output = ad_hoc(WORKER_HOSTS[0], "adhoc.dask_cluster.dask_image_transfer",
                         {"src": str(archive), "dest": dest, "chunk_size": 16 << 20, "progress_interval": 0.2})
-        assert re.search(r"copying gds-standin\.tar: [\d.]+ MiB of 538\.\d MiB \(\d+ %\)", output), output
+        # The total is the archive this run built, as the progress line rounds it: MiB with one decimal.
+        total = f"{archive.stat().st_size / 2**20:.1f} MiB"
+        assert re.search(rf"copying gds-standin\.tar: [\d.]+ MiB of {re.escape(total)} \(\d+ %\)", output), output
         assert "SHA-256 verified" in output, output
         expected = subprocess.run(["sha256sum", str(archive)], capture_output=True, text=True).stdout.split()[0]
         assert worker.check_output("sha256sum %s", dest).split()[0] == expected
