@@ -4,6 +4,7 @@ Every inventory here points at this machine (local connection) with a runnable i
 bad input through would really create containers on the local engine; each test asserts none exists."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 
@@ -72,6 +73,37 @@ BAD_INPUTS = {
     "scheduler machine that does not answer": (
         inventory(host_vars={"node1": {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1}}),
         "The scheduler's machine node1 does not answer"),
+    "worker names shared across machines": (
+        inventory(schedulers=("node1",), workers=("node1", "node2"), host_vars={"node2": {"dask_worker_name": "node1"}}),
+        "Worker names must differ across machines, but 'node1' is on node1 and node2"),
+    "memory limit Dask reads as bytes": (inventory(host_vars={"node1": {"dask_worker_memory_limit": "1.5"}}),
+                                         "dask_worker_memory_limit '1.5' on host node1 is not a limit Dask reads, "
+                                         "or one no worker runs under"),
+    "memory limit Dask reads as none": (inventory(host_vars={"node1": {"dask_worker_memory_limit": "0GB"}}),
+                                        "dask_worker_memory_limit '0GB' on host node1 is not a limit Dask reads"),
+    "renewal window as long as a certificate's life": (
+        inventory(group_vars={"dask_tls_renew_days": 365, "dask_tls_cert_days": 365}),
+        "dask_tls_renew_days 365 (host node1) must be 0 or more and less than dask_tls_cert_days 365 and "
+        "dask_tls_ca_days"),
+    "Jupyter over HTTPS without TLS": (inventory(group_vars={"dask_jupyter_https": True, "dask_tls_enabled": False}),
+                                       "dask_jupyter_https is true but dask_tls_enabled is false (host node1)"),
+    "a worker's port that the scheduler's machine also uses": (
+        inventory(host_vars={"node1": {"dask_worker_dashboard_port": GOOD_VARS["dask_jupyter_port"]}}),
+        "Host node1 runs the scheduler and workers, whose ports must differ, but dask_jupyter_port and "
+        f"dask_worker_dashboard_port share port {GOOD_VARS['dask_jupyter_port']}"),
+    "data root that climbs out with '..'": (
+        inventory(group_vars={"dask_cluster_data_root": "/var/lib/dask_cluster/../../../home"}),
+        "dask_cluster_data_root '/var/lib/dask_cluster/../../../home' (host node1) must be an absolute path without"),
+    "data root that is a system directory": (inventory(group_vars={"dask_cluster_data_root": "/home"}),
+                                             "dask_cluster_data_root '/home' (host node1) must be an absolute path"),
+    "data root that is relative": (inventory(group_vars={"dask_cluster_data_root": "data"}),
+                                   "dask_cluster_data_root 'data' (host node1) must be an absolute path"),
+    "notebook directory with '..'": (
+        inventory(group_vars={"dask_scheduler_notebook_dir": "/srv/notebooks/../../etc"}),
+        "dask_scheduler_notebook_dir '/srv/notebooks/../../etc' (host node1) must be an absolute path"),
+    "spill directory with a trailing slash": (
+        inventory(group_vars={"dask_worker_local_directory": "/srv/spill/"}),
+        "dask_worker_local_directory '/srv/spill/' on host node1 must be an absolute path"),
     "machines disagree on the image": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
         "Collection-wide settings differ between machines"),
@@ -87,6 +119,20 @@ def test_bad_input_is_refused_before_any_machine_is_touched(inventory_file, case
     assert message in " ".join(output.split()), output
     assert "PLAY [Bring up the scheduler" not in output, "validation let the run reach the machines"
     assert cluster_containers(inv["all"]["vars"]["dask_cluster_name"]) == []
+
+
+def test_ports_picked_in_a_row_pass_and_a_clash_counts_only_where_both_run(inventory_file):
+    """The derived worker dashboard port (dashboard + 1 by default) must not clash with Jupyter's port the user
+    set, and a worker machine without Jupyter may use Jupyter's port for its own dashboard. Check mode runs every
+    check and creates nothing."""
+    picked = {"dask_scheduler_port": 19886, "dask_dashboard_port": 19887, "dask_jupyter_port": 19888}
+    in_a_row = playbook("up", inventory_file(inventory(group_vars=picked)), "--check")
+    assert in_a_row.returncode == 0, in_a_row.stdout[-3000:] + in_a_row.stderr
+    worker_only = inventory(schedulers=("node1",), workers=("node2",), group_vars=picked,
+                            host_vars={"node2": {"dask_worker_dashboard_port": picked["dask_jupyter_port"]}})
+    elsewhere = playbook("up", inventory_file(worker_only), "--check")
+    assert elsewhere.returncode == 0, elsewhere.stdout[-3000:] + elsewhere.stderr
+    assert cluster_containers(CLUSTER) == []
 
 
 def test_a_limited_up_is_refused_before_any_machine_is_touched(inventory_file):
@@ -182,3 +228,60 @@ def test_down_with_a_bad_cluster_name_on_one_machine_removes_nothing_anywhere(in
         assert cluster_containers(CLUSTER) == [name]
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+def refused_untouched(inventory_file, inv: dict, message: str) -> None:
+    result = playbook("up", inventory_file(inv))
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output[-3000:]
+    assert message in output, output[-3000:]
+    assert "PLAY [Bring up the scheduler" not in output
+    assert cluster_containers(CLUSTER) == []
+
+
+def test_a_data_root_through_a_symbolic_link_is_refused_and_where_it_leads_is_untouched(inventory_file, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link").symlink_to(elsewhere)
+    refused_untouched(inventory_file, inventory(group_vars={"dask_cluster_data_root": str(tmp_path / "link")}),
+                      f"dask_cluster_data_root '{tmp_path / 'link'}' leads to '{elsewhere}' (a symbolic link on the "
+                      "way)")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_cluster_directory_the_collection_did_not_make_is_refused_and_kept(inventory_file, tmp_path):
+    """<data root>/<cluster name> that already holds someone's files: nothing in it is re-owned or removed."""
+    theirs = tmp_path / CLUSTER
+    theirs.mkdir()
+    (theirs / "thesis.tex").write_text("years of work")
+    before = {p.name: (p.stat().st_uid, p.stat().st_mode) for p in [theirs, *theirs.iterdir()]}
+    refused_untouched(inventory_file, inventory(group_vars={"dask_cluster_data_root": str(tmp_path)}),
+                      f"{theirs} exists and was not made by this collection")
+    assert {p.name: (p.stat().st_uid, p.stat().st_mode) for p in [theirs, *theirs.iterdir()]} == before
+    # Teardown refuses to remove anything there either.
+    result = playbook("down", inventory_file(inventory(group_vars={"dask_cluster_data_root": str(tmp_path)})))
+    assert result.returncode != 0 and "it was not made by this collection" in result.stdout, result.stdout[-3000:]
+    assert (theirs / "thesis.tex").read_text() == "years of work"
+
+
+def test_a_users_directory_the_containers_cannot_write_is_refused_and_not_re_owned(inventory_file, tmp_path):
+    spill = tmp_path / "spill-disk"
+    spill.mkdir(mode=0o700)
+    os.chmod(spill, 0o700)  # root's, as a disk mounted by root is
+    refused_untouched(inventory_file, inventory(group_vars={"dask_worker_local_directory": str(spill)}),
+                      f"dask_worker_local_directory '{spill}' (owner 0:0, mode 0700) is not writable by the "
+                      "containers' user 1000:100")
+    status = spill.stat()
+    assert (status.st_uid, status.st_gid, status.st_mode & 0o7777) == (0, 0, 0o700)
+
+
+def test_down_with_a_data_root_that_climbs_out_removes_nothing(inventory_file, tmp_path):
+    victim = tmp_path / "home" / CLUSTER / "jupyter"
+    victim.mkdir(parents=True)
+    (victim / "notes.txt").write_text("keep me")
+    sneaky = f"{tmp_path}/data/../home"
+    result = playbook("down", inventory_file(inventory(group_vars={"dask_cluster_data_root": sneaky})))
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output[-3000:]
+    assert f"dask_cluster_data_root '{sneaky}' (host node1): it must be an absolute path without" in output
+    assert (victim / "notes.txt").read_text() == "keep me"

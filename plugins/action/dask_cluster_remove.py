@@ -12,6 +12,7 @@ ARGUMENT_SPEC = {
     "label_cluster": {"type": "str", "required": True},
     "label_role": {"type": "str", "required": True},
     "roles": {"type": "list", "elements": "str", "required": True},
+    "root": {"type": "str", "required": True},
     "paths": {"type": "list", "elements": "str", "default": []},
     "graceful_roles": {"type": "list", "elements": "str", "default": ["jupyter"]},
     "stop_timeout": {"type": "int", "default": 10},

@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
 
 ARGUMENT_SPEC = {
+    "root": {"type": "str", "required": True},
     "directories": {"type": "list", "elements": "dict", "required": True, "options": {
         "path": {"type": "str", "required": True},
         "owner": {"type": "str", "required": True},
@@ -52,5 +53,5 @@ class ActionModule(MachineProgramAction):
                 files.append({**item, "mode": octal_mode(item["mode"], f"{directory['path']}/{item['name']}")})
             directories.append({**directory, "mode": octal_mode(directory["mode"], directory["path"]),
                                 "files": files})
-        params = {"directories": directories, "check_mode": bool(self._task.check_mode)}
+        params = {"root": args["root"], "directories": directories, "check_mode": bool(self._task.check_mode)}
         return {**result, **self.run_remote("directories", params, task_vars)}

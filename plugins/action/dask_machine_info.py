@@ -16,8 +16,11 @@ from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action 
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={"image": {"type": "str"}, "group": {"type": "str"}})
-        result.update(self.run_remote("machine_info", {"image": args["image"]}, task_vars))
+        _, args = self.validate_argument_spec(argument_spec={
+            "image": {"type": "str"}, "group": {"type": "str"}, "paths": {"type": "dict", "default": {}},
+            "root": {"type": "str"}})
+        result.update(self.run_remote("machine_info", {key: args[key] for key in ("image", "paths", "root")},
+                                      task_vars))
         if args["group"] and not result.get("failed") and not result.get("unreachable"):
             result.update(add_group=args["group"], parent_groups=["all"])
         return result

@@ -36,8 +36,16 @@ options:
     type: list
     elements: str
     required: true
+  root:
+    description:
+      - The cluster's own directory (C(<dask_cluster_data_root>/<dask_cluster_name>)). Every path of I(paths)
+        must lie inside it as written (no symbolic link on the way), and it must carry the collection's marker
+        or hold only what the collection makes there; otherwise nothing is removed and the task fails.
+      - Once nothing but the marker is left in it, it is removed too.
+    type: str
+    required: true
   paths:
-    description: Files or directories to remove once the containers are gone (the collection's own).
+    description: Files or directories inside I(root) to remove once the containers are gone (the collection's own).
     type: list
     elements: str
     default: []
@@ -63,6 +71,7 @@ EXAMPLES = r"""
     label_cluster: io.github.adhoc.dask_cluster.cluster
     label_role: io.github.adhoc.dask_cluster.role
     roles: [worker]
+    root: /var/lib/dask_cluster/dask
     paths: [/var/lib/dask_cluster/dask/worker-space]
 """
 

@@ -9,7 +9,13 @@ description:
   - Ensures each I(path) is a directory with I(mode), owned by I(owner):I(group), holding each of its I(files)
     with exactly that content and mode, owned the same way. A file is rewritten (atomically, already with its
     owner and mode) only when its content differs; owners and modes are corrected where they differ. Parent
-    directories that are missing are created, as the file module does.
+    directories that are missing are created.
+  - Only inside I(root), the cluster's own directory, does it re-own or write anything. I(root) is
+    created with a marker file (C(.adhoc.dask_cluster)), and refused when it exists without one and holds
+    anything the collection did not make. A directory outside I(root) that exists belongs to the user: it is
+    used as it is, never re-owned or changed, and refused when I(owner):I(group) could not write it.
+  - It never follows a symbolic link. A path that leads elsewhere, a link in a file's place, or anything but a
+    small regular file where a file goes is refused.
   - One round trip for all of them. The collection places a machine's TLS key and certificates, the workers'
     spill space, the notebook directory and the Jupyter token with it.
   - The contents travel on the connection's standard input (as a pipelined module's arguments do), never on a
@@ -19,6 +25,10 @@ author: adhoc.dask_cluster contributors
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
 options:
+  root:
+    description: The cluster's own directory (C(<dask_cluster_data_root>/<dask_cluster_name>)), absolute.
+    type: str
+    required: true
   directories:
     description: The directories, in order.
     type: list

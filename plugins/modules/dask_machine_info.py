@@ -20,6 +20,16 @@ options:
   image:
     description: Image reference (C(name:tag) or C(name@digest)) whose images to list; none when omitted.
     type: str
+  paths:
+    description:
+      - Paths to describe, by the setting that names them; returned under C(paths) with where each leads.
+    type: dict
+    default: {}
+    version_added: 0.8.0
+  root:
+    description: The cluster's own directory; returned under C(root), with whether it is the collection's.
+    type: str
+    version_added: 0.8.0
   group:
     description:
       - An in-memory inventory group to put the machine in when it answered, as ansible.builtin.group_by does
@@ -61,4 +71,17 @@ listening:
   type: list
   elements: int
   version_added: 0.7.0
+paths:
+  description:
+    - For each setting of I(paths), where its path leads (C(real), links and C(..) resolved), whether it
+      C(exists) and is a C(dir), and when it exists its C(uid), C(gid) and C(mode).
+  returned: success
+  type: dict
+  version_added: 0.8.0
+root:
+  description: I(root) described as each of C(paths), with C(ours) true when it is missing, carries the
+    collection's marker, or holds only what the collection makes there.
+  returned: when I(root) is given
+  type: dict
+  version_added: 0.8.0
 """

@@ -116,7 +116,75 @@ def machine_info(params):
         "images": call("GET", "/images/json",
                        {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
         "listening": listening_ports(),
+        "paths": {setting: describe_path(path) for setting, path in (params.get("paths") or {}).items()},
+        "root": describe_root(params["root"]) if params.get("root") else None,
     }
+
+
+# The file that marks a cluster's directory (<data_root>/<cluster>) as made by this collection: only inside a
+# marked directory does it create, re-own or remove anything.
+MARKER = ".adhoc.dask_cluster"
+# What a cluster's directory held before it was marked: such a directory is the collection's and is marked.
+UNMARKED_LAYOUT = {"tls", "jupyter", "worker-space", "notebooks"}
+# Small files only: keys, certificates and tokens are a few KiB.
+MAX_FILE_BYTES = 1 << 20
+
+
+def describe_path(path):
+    """Where a path leads (symbolic links and '..' resolved) and, when it exists, what it is and who owns it."""
+    described = {"real": os.path.realpath(path), "exists": False, "dir": False}
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return described
+    described.update(exists=True, dir=stat.S_ISDIR(status.st_mode), uid=status.st_uid, gid=status.st_gid,
+                     mode=stat.S_IMODE(status.st_mode))
+    return described
+
+
+def root_is_ours(root):
+    """True when the cluster's directory is missing, marked, or holds only what the collection made there."""
+    if not os.path.lexists(root):
+        return True
+    if os.path.islink(root) or not os.path.isdir(root):
+        return False
+    entries = set(os.listdir(root))
+    return MARKER in entries or entries <= UNMARKED_LAYOUT
+
+
+def describe_root(root):
+    return dict(describe_path(root), ours=root_is_ours(root))
+
+
+def inside(path, root):
+    return path.startswith(root.rstrip("/") + "/")
+
+
+def ensure_root(root, check_mode):
+    """The cluster's directory exists and carries the marker; refused when it is someone else's."""
+    if os.path.realpath(root) != root:
+        raise JobError("%s leads to %s through a symbolic link: the collection writes only where a path leads "
+                       "as written" % (root, os.path.realpath(root)))
+    if not root_is_ours(root):
+        raise JobError("%s exists and was not made by this collection: choose another dask_cluster_data_root or "
+                       "dask_cluster_name" % root)
+    if check_mode:
+        return
+    os.makedirs(root, 0o755, exist_ok=True)
+    marker = os.path.join(root, MARKER)
+    if not os.path.lexists(marker):
+        descriptor = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        os.close(descriptor)
+
+
+def usable_by(described, uid, gid):
+    """Whether the container user (uid, gid) may list, enter and write a directory, by its owner and mode."""
+    mode = described["mode"]
+    if described["uid"] == uid:
+        return mode & 0o700 == 0o700
+    if described["gid"] == gid:
+        return mode & 0o070 == 0o070
+    return mode & 0o007 == 0o007
 
 
 def remove_side_by_side(containers, graceful, stop_timeout):
@@ -153,6 +221,13 @@ def cluster_remove(params):
     role = params["label_role"]
     ours = sorted((c for c in listed if (c.get("Labels") or {}).get(role) in params["roles"]),
                   key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
+    root = params["root"]
+    for path in params["paths"]:
+        if not inside(path, root) or os.path.realpath(path) != path:
+            raise JobError("refusing to remove %s: the collection removes only what lies inside %s as written"
+                           % (path, root))
+    if params["paths"] and not root_is_ours(root):
+        raise JobError("refusing to remove anything in %s: it was not made by this collection" % root)
     removed_paths = [path for path in params["paths"] if os.path.lexists(path)]
     if not params["check_mode"]:
         remove_side_by_side(ours, {c["Id"] for c in ours if c["Labels"][role] in params["graceful_roles"]},
@@ -162,6 +237,10 @@ def cluster_remove(params):
                 shutil.rmtree(path)
             else:
                 os.remove(path)
+        # Nothing left but the marker: the cluster's directory goes too.
+        if os.path.isdir(root) and set(os.listdir(root)) <= {MARKER} and os.path.lexists(os.path.join(root, MARKER)):
+            os.remove(os.path.join(root, MARKER))
+            os.rmdir(root)
     return {"changed": bool(ours or removed_paths),
             "removed": [c["Names"][0].lstrip("/") for c in ours],
             "removed_paths": removed_paths}
@@ -199,22 +278,25 @@ def owner_ids(owner, group):
 
 
 def ensure_attributes(path, uid, gid, mode, check_mode):
-    """Owner and mode as asked; True when they were (or would be) changed."""
+    """Owner and mode as asked, never through a symbolic link; True when they were (or would be) changed."""
     status = os.lstat(path)
+    if stat.S_ISLNK(status.st_mode):
+        raise JobError("%s is a symbolic link: remove it" % path)
     changed = False
     if (status.st_uid, status.st_gid) != (uid, gid):
         changed = True
         if not check_mode:
-            os.chown(path, uid, gid)
+            os.lchown(path, uid, gid)
     if stat.S_IMODE(status.st_mode) != mode:
         changed = True
         if not check_mode:
-            os.chmod(path, mode)
+            os.chmod(path, mode)  # not a link (lstat above), and Linux has no lchmod
     return changed
 
 
 def write_atomically(target, content, uid, gid, mode):
-    """The new content appears whole or not at all, already with its owner and mode."""
+    """The new content appears whole or not at all, already with its owner and mode. mkstemp creates its file
+    exclusively, and os.replace swaps the name itself: a link placed at target is replaced, never followed."""
     descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix="." + os.path.basename(target))
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -228,29 +310,54 @@ def write_atomically(target, content, uid, gid, mode):
         raise
 
 
+def read_small_file(target):
+    """A regular file's content (None when there is none), read without following a link and only up to
+    MAX_FILE_BYTES: anything else at that name is refused, not read."""
+    try:
+        descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise JobError("%s is not a regular file (%s): remove it" % (target, exc))
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            raise JobError("%s is not a small regular file: remove it" % target)
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
 def directories(params):
-    """Each directory exists with its owner and mode and holds its files with exactly their content; a file is
-    rewritten only when its content differs. Returns the paths changed (or that would be)."""
-    check_mode, changed = params["check_mode"], []
+    """Inside the cluster's directory (params root, marked as the collection's): each directory exists with its
+    owner and mode and holds its files with exactly their content; a file is rewritten only when its content
+    differs. Outside it, a directory that exists is the user's: used as it is, never re-owned or changed, and
+    refused when the container user could not use it (a missing one is created as inside). Returns the paths changed (or that would be)."""
+    check_mode, changed, root = params["check_mode"], [], params["root"]
+    ensure_root(root, check_mode)
     for directory in params["directories"]:
         path = directory["path"]
         uid, gid = owner_ids(directory["owner"], directory["group"])
-        if not os.path.isdir(path):
+        if os.path.realpath(path) != path:
+            raise JobError("%s leads to %s through a symbolic link: set the path it leads to"
+                           % (path, os.path.realpath(path)))
+        if not inside(path, root) and os.path.lexists(path):
+            described = describe_path(path)
+            if not described["dir"] or not usable_by(described, uid, gid):
+                raise JobError("%s is not a directory that user %d, group %d may write: it lies outside %s, so the "
+                               "collection uses it as it is; give that user access" % (path, uid, gid, root))
+            continue
+        if not os.path.lexists(path):
             changed.append(path)
             if check_mode:
                 continue  # and so every file in it would be written
             os.makedirs(path, 0o700)
             ensure_attributes(path, uid, gid, directory["mode"], False)
+        elif os.path.islink(path) or not os.path.isdir(path):
+            raise JobError("%s is not a directory: remove it" % path)
         elif ensure_attributes(path, uid, gid, directory["mode"], check_mode):
             changed.append(path)
         for item in directory["files"]:
             target, content = os.path.join(path, item["name"]), item["content"].encode()
-            try:
-                with open(target, "rb") as handle:
-                    current = handle.read()
-            except FileNotFoundError:
-                current = None
-            if current != content:
+            if read_small_file(target) != content:
                 changed.append(target)
                 if not check_mode:
                     write_atomically(target, content, uid, gid, item["mode"])
