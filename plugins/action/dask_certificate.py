@@ -4,7 +4,8 @@ controller, in the controller's own process.
 community.crypto's openssl_privatekey, openssl_csr and x509_certificate do this as three module runs, each a
 Python started and community.crypto's code compiled again: about 3 s per machine on a first run at eight
 machines (2 cores). The `cryptography` library they use does it here in milliseconds. Callers decide whether
-a certificate is due (the filter dask_certificate_current); this action issues one whenever it runs.
+a certificate is due (the filter dask_certificate_current); this action issues one whenever it runs. It keeps
+an existing key unless told `new_key`: a CA rotation renews every key, so that it revokes a stolen one.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ ARGUMENT_SPEC = {
     "ca_path": {"type": "path", "required": True},
     "ca_key_path": {"type": "path", "required": True},
     "days": {"type": "int", "required": True},
+    "new_key": {"type": "bool", "default": False},
 }
 
 
@@ -70,7 +72,8 @@ class ActionModule(ActionBase):
         except (OSError, ValueError) as exc:
             raise AnsibleActionFail(f"cannot read the cluster's CA ({args['ca_path']}): {exc}") from exc
         os.makedirs(os.path.dirname(key_path) or ".", mode=0o700, exist_ok=True)
-        key = existing_key(key_path)  # kept, as openssl_privatekey keeps it
+        # Kept, as openssl_privatekey keeps it, unless a new one is asked for.
+        key = None if args["new_key"] else existing_key(key_path)
         if key is None:
             key = ec.generate_private_key(ec.SECP384R1())
             write_atomically(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),

@@ -1,4 +1,5 @@
-"""Filters of adhoc.dask_cluster: is a certificate on the controller still good, read without a module."""
+"""Filters of adhoc.dask_cluster: is a certificate on the controller still good, and when does the cluster's CA
+expire, read without a module."""
 from __future__ import annotations
 
 import datetime
@@ -22,7 +23,7 @@ def _subject_alt_names(cert) -> list[str]:
 def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca: bool, ca_path: str) -> bool:
     """True when PREFIXcert.pem and PREFIXkey.pem exist, belong together, were signed by the CA at ca_path,
     name exactly `sans`, remain valid for more than renew_days, and no CA rotation is asked for. The `tls`
-    entry point issues (through community.crypto's modules) only when this is False: re-runs run no module.
+    entry point issues (through the action dask_certificate) only when this is False: re-runs run no module.
     """
     if rotate_ca:
         return False
@@ -49,6 +50,22 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
         sorted(_subject_alt_names(cert)) == sorted(sans))
 
 
+def dask_certificate_expiry(path: str) -> dict:
+    """When the certificate at path expires: {'not_after': 'YYYY-MM-DD HH:MM:SS UTC', 'days_left': days from now
+    (a fraction; negative once expired)}. The `tls` entry point refuses a CA near its end with it, before any
+    machine is touched.
+    """
+    try:
+        with open(path, "rb") as fh:
+            cert = x509.load_pem_x509_certificate(fh.read())
+    except (OSError, ValueError) as exc:
+        raise AnsibleFilterError(f"cannot read the certificate at {path}: {exc}") from exc
+    remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+    return {"not_after": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "days_left": remaining / datetime.timedelta(days=1)}
+
+
 class FilterModule:
     def filters(self):
-        return {"dask_certificate_current": dask_certificate_current}
+        return {"dask_certificate_current": dask_certificate_current,
+                "dask_certificate_expiry": dask_certificate_expiry}

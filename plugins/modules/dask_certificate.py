@@ -6,10 +6,10 @@ DOCUMENTATION = r"""
 module: dask_certificate
 short_description: Issue a key and a certificate signed by the cluster's CA, on the controller
 description:
-  - Writes I(prefix)C(key.pem) (an ECC secp384r1 key, kept when one already exists) and I(prefix)C(cert.pem),
-    a certificate for I(common_name) and I(subject_alt_name) signed by the CA at I(ca_path) with the key at
-    I(ca_key_path), valid for I(days), for TLS servers and clients (key usage digitalSignature, keyAgreement;
-    extended key usage serverAuth, clientAuth).
+  - Writes I(prefix)C(key.pem) (an ECC secp384r1 key, kept when one already exists unless I(new_key)) and
+    I(prefix)C(cert.pem), a certificate for I(common_name) and I(subject_alt_name) signed by the CA at
+    I(ca_path) with the key at I(ca_key_path), valid for I(days), for TLS servers and clients (key usage
+    digitalSignature, keyAgreement; extended key usage serverAuth, clientAuth).
   - Runs in the controller's own process with the C(cryptography) library (no module run), and always issues;
     the C(tls) entry point includes it only when the filter C(dask_certificate_current) says a certificate is
     due. The controller's files are written in check mode too, as the CA's are.
@@ -41,6 +41,13 @@ options:
     description: Days the certificate is valid from now.
     type: int
     required: true
+  new_key:
+    description:
+      - Generate a new key even when one exists at I(prefix)C(key.pem), instead of keeping it.
+      - The C(tls) entry point sets it when the CA is rotated (C(dask_tls_rotate_ca)), so that a rotation renews
+        every private key and a stolen one is worthless afterwards.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -57,6 +64,15 @@ EXAMPLES = r"""
     ca_path: .dask/dask/ca.pem
     ca_key_path: .dask/dask/ca-key.pem
     days: 365
+
+- name: Issue a client certificate with a new key, as a CA rotation does
+  adhoc.dask_cluster.dask_certificate:
+    prefix: .dask/dask/client-
+    common_name: Dask cluster dask client
+    ca_path: .dask/dask/ca.pem
+    ca_key_path: .dask/dask/ca-key.pem
+    days: 365
+    new_key: true
 """
 
 RETURN = r"""
