@@ -74,7 +74,10 @@ def inventory(n: int, path: Path, extra_vars: dict) -> Path:
     hosts = {f"lab{i}": {"ansible_host": address(i)} for i in range(n)}
     path.write_text(json.dumps({"all": {
         "hosts": hosts,
-        "vars": {"ansible_user": "ansible", "ansible_become": True, "ansible_ssh_private_key_file": str(KEY),
+        "vars": {"ansible_user": "ansible", "ansible_become": True,
+                 # Throwaway lab machines with fresh host keys each time: no host key checking, by choice.
+                 "ansible_ssh_args": "-o ControlMaster=auto -o ControlPersist=60s -o StrictHostKeyChecking=no "
+                                     "-o UserKnownHostsFile=/dev/null", "ansible_ssh_private_key_file": str(KEY),
                  # As inventories/lab sets it: named, not discovered (a round trip per machine saved).
                  "ansible_python_interpreter": "/usr/bin/python3",
                  **extra_vars},

@@ -79,7 +79,7 @@ def test_a_client_with_the_bundle_counts_both_local_workers_and_runs_work(local_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
         with Client("tls://127.0.0.1:28786", security=bundle_security(out_dir), timeout=30) as client:
-            names = sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
+            names = sorted(str(w["name"]) for w in client.scheduler_info(n_workers=-1)["workers"].values())
             assert names == ["localhost-0", "localhost-1"]
             assert client.submit(sum, range(101)).result() == 5050
 

@@ -63,7 +63,7 @@ def test_the_roles_bring_up_a_cluster_a_client_uses(cluster, inventory):
         warnings.simplefilter("ignore")  # the image's Python differs in its patch level only
         with Client("tls://127.0.0.1:38786", security=security, timeout=30) as client:
             client.wait_for_workers(1, timeout=60)
-            assert [str(w["name"]) for w in client.scheduler_info()["workers"].values()] == ["localhost"]
+            assert [str(w["name"]) for w in client.scheduler_info(n_workers=-1)["workers"].values()] == ["localhost"]
             assert client.submit(sum, range(11)).result() == 55
 
 

@@ -12,7 +12,7 @@ description:
     directories that are missing are created.
   - Only inside I(root), the cluster's own directory, does it re-own or write anything. I(root) is
     created with a marker file (C(.adhoc.dask_cluster)), and refused when it exists without one and holds
-    anything the collection did not make. A directory outside I(root) that exists belongs to the user: it is
+    anything the collection did not make. A directory outside I(root) that exists belongs to the user. It is
     used as it is, never re-owned or changed, and refused when I(owner):I(group) could not write it.
   - It never follows a symbolic link. A path that leads elsewhere, a link in a file's place, or anything but a
     small regular file where a file goes is refused.

@@ -71,6 +71,11 @@ listening:
   type: list
   elements: int
   version_added: 0.7.0
+user:
+  description: The user the read ran as on the machine (C(root) under become).
+  returned: success
+  type: str
+  version_added: 0.8.0
 paths:
   description:
     - For each setting of I(paths), where its path leads (C(real), links and C(..) resolved), whether it

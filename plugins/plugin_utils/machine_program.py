@@ -116,6 +116,7 @@ def machine_info(params):
         "images": call("GET", "/images/json",
                        {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
         "listening": listening_ports(),
+        "user": pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() else "root",
         "paths": {setting: describe_path(path) for setting, path in (params.get("paths") or {}).items()},
         "root": describe_root(params["root"]) if params.get("root") else None,
     }

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (CLUSTER, INVENTORY, LABEL_CLUSTER, SCHEDULER_HOSTS, WORKER_HOSTS,  # noqa: F401
-                      connection, expected_workers, lab_host, security)
+from conftest import (CLUSTER, INVENTORY, LABEL_CLUSTER, SCHEDULER_HOSTS, SETTINGS, WORKER_HOSTS,  # noqa: F401
+                      connection, expected_workers, inventory_vars, lab_host, security)
 
 ROOT = Path(__file__).resolve().parents[3]
 NETWORK = "dask-lab-cluster"
@@ -49,7 +49,7 @@ def all_names() -> set[str]:
 
 
 def worker_names(client) -> set[str]:
-    return {str(w["name"]) for w in client.scheduler_info()["workers"].values()}
+    return {str(w["name"]) for w in client.scheduler_info(n_workers=-1)["workers"].values()}
 
 
 def wait_for_names(client, names: set[str], timeout: float = HEAL_BOUND) -> float:
@@ -90,8 +90,8 @@ def report(what: str, seconds: float) -> None:
 
 
 def test_a_killed_worker_process_is_restarted_by_its_nanny(client, all_names):
-    victim = next(iter(client.scheduler_info()["workers"]))
-    name = str(client.scheduler_info()["workers"][victim]["name"])
+    victim = next(iter(client.scheduler_info(n_workers=-1)["workers"]))
+    name = str(client.scheduler_info(n_workers=-1)["workers"][victim]["name"])
     pid = client.run(os.getpid, workers=[victim])[victim]
     host = lab_host(WORKER_HOSTS[0] if name in expected_workers()[WORKER_HOSTS[0]]["names"] else WORKER_HOSTS[-1])
     host.check_output("docker exec %s python -c 'import os; os.kill(%s, 9)'", f"{CLUSTER}-worker", str(pid))
@@ -157,7 +157,7 @@ def test_removing_a_machine_retires_its_workers_and_keeps_their_data(client, all
 
     leaving = WORKER_HOSTS[-1]
     leaving_names = set(expected_workers()[leaving]["names"])
-    addresses = {str(w["name"]): a for a, w in client.scheduler_info()["workers"].items()}
+    addresses = {str(w["name"]): a for a, w in client.scheduler_info(n_workers=-1)["workers"].items()}
     # Results that live only on the leaving machine's workers.
     futures = [client.submit(lambda i: bytes(1 << 20) + bytes([i]), i, workers=[addresses[n]], pure=False)
                for i, n in enumerate(sorted(leaving_names) * 4)]
@@ -178,6 +178,72 @@ def test_removing_a_machine_retires_its_workers_and_keeps_their_data(client, all
     assert rc == 0, output[-4000:]
     wait_for_names(client, all_names, timeout=30)
     assert container_ids(but=leaving) == stays
+
+
+def test_a_machine_whose_workers_cannot_be_retired_keeps_them_and_removes_nothing(client, all_names):
+    """The container the retirement runs in is stopped: down.yml --limit fails for that machine, naming it and
+    what to do, and leaves its workers running with their data."""
+    leaving = WORKER_HOSTS[-1]
+    scheduler = lab_host(SCHEDULER_HOSTS[0])
+    via = f"{CLUSTER}-{'jupyter' if SETTINGS.get('dask_jupyter_enabled', True) else 'scheduler'}"
+    before = container_ids()
+    scheduler.check_output("docker stop %s", via)
+    try:
+        rc, output = playbook("down.yml", "--limit", leaving)
+    finally:
+        scheduler.check_output("docker start %s", via)
+    flat = " ".join(output.split())
+    assert rc != 0, output[-4000:]
+    assert f"Host {leaving}: its workers (" in flat and "so they keep running with their data and nothing was " \
+        "removed" in flat, output[-4000:]
+    assert f"The retirement could not run in container {via} there" in flat, output[-4000:]
+    assert container_ids() == before
+    assert worker_names(client) == all_names
+
+
+def test_the_users_ssh_settings_trust_a_first_key_and_refuse_a_changed_one(client, all_names, tmp_path):
+    """The checkout's ansible.cfg, as a user runs it with their own inventory (the scenario's own config opts out):
+    a machine's first host key is remembered, and a changed one fails that machine, naming it and what to do."""
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.touch()
+    user = {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")}
+    trusting = ("-e", f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts}'")
+    rc, output = playbook("up.yml", *trusting, env=user)
+    assert rc == 0, output[-4000:]
+    addresses = {name: inventory_vars(name)["ansible_host"] for name in set(SCHEDULER_HOSTS + WORKER_HOSTS)}
+    remembered = known_hosts.read_text()
+    assert all(address in remembered for address in addresses.values()), remembered
+
+    # Another key for one machine, as known_hosts would hold after that machine was replaced or impersonated.
+    impostor = WORKER_HOSTS[0]
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other_key = (tmp_path / "other.pub").read_text().split()[:2]
+    lines = [line for line in remembered.splitlines() if not line.startswith(addresses[impostor] + " ")]
+    known_hosts.write_text("\n".join(lines + [f"{addresses[impostor]} {' '.join(other_key)}"]) + "\n")
+    before = container_ids()
+    rc, output = playbook("up.yml", *trusting, env=user)
+    flat = " ".join(output.split())
+    assert rc != 0, output[-4000:]
+    assert (f"Host {impostor} ({addresses[impostor]}) answered with an SSH host key other than the one known_hosts "
+            f"holds for it") in flat, output[-4000:]
+    assert f"ssh-keygen -R {addresses[impostor]}" in flat
+    assert container_ids() == before
+    assert worker_names(client) == all_names
+
+
+def test_an_inventory_without_become_is_refused_before_anything_changes(client, all_names):
+    """The lab's SSH user is in the docker group with passwordless sudo, as many users' are: without
+    ansible_become, every machine is refused, saying what to set, before anything is touched."""
+    before = container_ids()
+    rc, output = playbook("up.yml", "-e", "ansible_become=false")
+    flat = " ".join(output.split())
+    assert rc != 0, output[-4000:]
+    for name in set(SCHEDULER_HOSTS + WORKER_HOSTS):
+        assert (f"Host {name}: the collection reaches it as 'ansible', not as root" in flat
+                and "Set ansible_become: true for this host" in flat), output[-4000:]
+    assert "PLAY [Bring up the scheduler" not in output
+    assert container_ids() == before
+    assert worker_names(client) == all_names
 
 
 def test_a_machine_that_does_not_answer_does_not_stop_the_others(client, all_names, tmp_path):

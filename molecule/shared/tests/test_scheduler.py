@@ -55,7 +55,7 @@ def test_jupyter_accepts_the_generated_token(connection):
 
 def test_notebook_client_joins_the_cluster_without_arguments(host):
     code = ("from distributed import Client; import json; c = Client(timeout=20); "
-            "print(json.dumps(sorted(str(w['name']) for w in c.scheduler_info()['workers'].values())))")
+            "print(json.dumps(sorted(str(w['name']) for w in c.scheduler_info(n_workers=-1)['workers'].values())))")
     out = host.check_output("docker exec %s python -c %s", f"{CLUSTER}-jupyter", code)
     expected = sorted(n for spec in expected_workers().values() for n in spec["names"])
     assert json.loads(out.splitlines()[-1]) == expected

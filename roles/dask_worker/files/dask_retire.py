@@ -10,9 +10,19 @@ import sys
 
 from distributed import Client
 
+
+def every_worker(client):
+    """All workers the scheduler knows. Some releases list only a few unless asked for all (n_workers=-1);
+    releases before that argument existed list all of them."""
+    try:
+        return client.scheduler_info(n_workers=-1)["workers"]
+    except TypeError:
+        return client.scheduler_info()["workers"]
+
+
 address, names = sys.argv[1], set(sys.argv[2:])
 with Client(address, timeout="30s") as client:
-    workers = client.scheduler_info()["workers"]
+    workers = every_worker(client)
     chosen = [addr for addr, info in workers.items() if str(info.get("name")) in names]
     retired = client.retire_workers(workers=chosen, close_workers=True) if chosen else {}
     known = {str(workers[addr].get("name")) for addr in chosen}
