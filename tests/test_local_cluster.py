@@ -97,8 +97,10 @@ def test_a_certificate_near_expiry_is_renewed_and_the_cluster_keeps_working(loca
     _, extra, out_dir = local_cluster
     machine_cert = out_dir / "hosts" / "localhost" / "cert.pem"
     before = fingerprint(machine_cert)
-    # Every certificate has fewer than 400 days left, so each counts as near expiry.
-    renew = playbook("up", ROOT / "inventories/local", *extra, "-e", "dask_tls_renew_days=400")
+    # Every certificate has fewer than 400 days left, so each counts as near expiry; the renewed ones get 800
+    # (a renewal window must stay shorter than a certificate's life).
+    renew = playbook("up", ROOT / "inventories/local", *extra, "-e", "dask_tls_renew_days=400",
+                     "-e", "dask_tls_cert_days=800")
     assert renew.returncode == 0, renew.stdout + renew.stderr
     assert fingerprint(machine_cert) != before
     with warnings.catch_warnings():
