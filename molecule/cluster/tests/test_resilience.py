@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (CLUSTER, INVENTORY, LABEL_CLUSTER, SCHEDULER_HOSTS, SETTINGS, WORKER_HOSTS,  # noqa: F401
-                      connection, expected_workers, lab_host, security)
+                      connection, expected_workers, inventory_vars, lab_host, security)
 
 ROOT = Path(__file__).resolve().parents[3]
 NETWORK = "dask-lab-cluster"
@@ -197,6 +197,42 @@ def test_a_machine_whose_workers_cannot_be_retired_keeps_them_and_removes_nothin
     assert f"Host {leaving}: its workers (" in flat and "so they keep running with their data and nothing was " \
         "removed" in flat, output[-4000:]
     assert f"The retirement could not run in container {via} there" in flat, output[-4000:]
+    assert container_ids() == before
+    assert worker_names(client) == all_names
+
+
+def test_the_users_ssh_settings_trust_a_first_key_and_refuse_a_changed_one(client, all_names, tmp_path):
+    """The checkout's ansible.cfg, as a user runs it with their own inventory (the scenario's own config opts out):
+    a machine's first host key is remembered, and a changed one fails that machine, naming it and what to do."""
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.touch()
+    # Its own control sockets: a master connection the scenario opened would skip the host key check.
+    user = os.environ | {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")}
+    trusting = ("-e", f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts}'")
+    first = subprocess.run(["ansible", "-i", INVENTORY, "dask_scheduler:dask_workers", "-m", "ansible.builtin.ping",
+                            *trusting], capture_output=True, text=True, env=user, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    addresses = {name: inventory_vars(name)["ansible_host"] for name in set(SCHEDULER_HOSTS + WORKER_HOSTS)}
+    for address in addresses.values():  # the entries may be hashed: ask ssh-keygen
+        assert subprocess.run(["ssh-keygen", "-F", address, "-f", str(known_hosts)],
+                              capture_output=True).returncode == 0, address
+
+    # Another key for one machine, as known_hosts would hold after that machine was replaced or impersonated.
+    impostor = WORKER_HOSTS[0]
+    subprocess.run(["ssh-keygen", "-R", addresses[impostor], "-f", str(known_hosts)], check=True,
+                   capture_output=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other_key = " ".join((tmp_path / "other.pub").read_text().split()[:2])
+    with known_hosts.open("a") as entries:
+        entries.write(f"{addresses[impostor]} {other_key}\n")
+    before = container_ids()
+    rc, output = playbook("up.yml", *trusting, env={k: v for k, v in user.items() if k.startswith("ANSIBLE_")})
+    flat = " ".join(output.split())
+    assert rc != 0, output[-4000:]
+    assert (f"Host {impostor} ({addresses[impostor]}) answered with an SSH host key other than the one known_hosts "
+            f"holds for it") in flat, output[-4000:]
+    assert f"ssh-keygen -R {addresses[impostor]}" in flat
     assert container_ids() == before
     assert worker_names(client) == all_names
 
