@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_program import MAX_FILE_BYTES
 
 ARGUMENT_SPEC = {
     "root": {"type": "str", "required": True},
@@ -20,7 +21,8 @@ ARGUMENT_SPEC = {
         "mode": {"type": "raw", "required": True},
         "files": {"type": "list", "elements": "dict", "default": [], "options": {
             "name": {"type": "str", "required": True},
-            "content": {"type": "str", "required": True, "no_log": True},
+            "content": {"type": "str", "no_log": True},
+            "src": {"type": "path"},
             "mode": {"type": "raw", "required": True},
         }},
     }},
@@ -50,8 +52,26 @@ class ActionModule(MachineProgramAction):
                 if "/" in item["name"] or item["name"] in ("", ".", ".."):
                     raise AnsibleActionFail(f"files: {item['name']!r} must be a plain file name inside "
                                             f"{directory['path']}")
-                files.append({**item, "mode": octal_mode(item["mode"], f"{directory['path']}/{item['name']}")})
+                files.append({"name": item["name"], "content": self._content(item, directory["path"]),
+                              "mode": octal_mode(item["mode"], f"{directory['path']}/{item['name']}")})
             directories.append({**directory, "mode": octal_mode(directory["mode"], directory["path"]),
                                 "files": files})
         params = {"root": args["root"], "directories": directories, "check_mode": bool(self._task.check_mode)}
         return {**result, **self.run_remote("directories", params, task_vars)}
+
+    @staticmethod
+    def _content(item: dict, where: str) -> str:
+        """A file's content: given, or read here on the controller from src, so that a private key never has to be
+        a task argument (arguments show with display_args_to_stdout and at -vvv)."""
+        if (item["content"] is None) == (item["src"] is None):
+            raise AnsibleActionFail(f"files: {item['name']!r} in {where} needs exactly one of content and src")
+        if item["content"] is not None:
+            return item["content"]
+        try:
+            with open(item["src"], "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise AnsibleActionFail(f"files: cannot read {item['src']} on the controller: {exc}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise AnsibleActionFail(f"files: {item['src']} is larger than a key, certificate or token can be")
+        return data.decode()

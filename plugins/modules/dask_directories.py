@@ -62,9 +62,14 @@ options:
             type: str
             required: true
           content:
-            description: The file's content, exactly.
+            description: The file's content, exactly. Give this or I(src).
             type: str
-            required: true
+          src:
+            description:
+              - A file on the controller whose content this file gets, read by the action itself (at most 1 MiB).
+                Give this or I(content). A private key given so is never a task argument, so it shows neither
+                with C(display_args_to_stdout) nor at C(-vvv).
+            type: path
           mode:
             description: The file's mode, octal (C("0400")).
             type: raw

@@ -6,8 +6,9 @@ DOCUMENTATION = r"""
 module: dask_machine_info
 short_description: Read a machine's Docker engine info, all its containers and the images under one reference
 description:
-  - One read of the engine's C(/info), C(/containers/json?all=1) and C(/images/json) filtered by I(image), the
-    same objects community.docker.docker_host_info returns with I(verbose_output), and of the TCP ports in use.
+  - One read of the engine's C(/info), C(/containers/json?all=1) and C(/images/json) filtered by I(image)
+    (the fields the collection uses of the objects community.docker.docker_host_info returns with
+    I(verbose_output)), and of the TCP ports in use.
   - It runs as a small program on the engine's socket (standard library only), sent by its action plugin over
     the connection Ansible holds - no module packaging, about a tenth of a module's start-up cost on each
     machine. up.yml's first contact with every machine uses it.
@@ -48,12 +49,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 host_info:
-  description: The engine's C(/info) (C(NCPU), C(MemTotal), C(ServerVersion), ...).
+  description: Of the engine's C(/info), C(NCPU), C(MemTotal), C(ServerVersion) and C(Runtimes) only.
   returned: success
   type: dict
 containers:
-  description: Every container, running or not, as C(/containers/json) returns them (C(Names), C(Labels),
-    C(State), C(ImageID), C(Ports), ...).
+  description:
+    - Every container, running or not, with C(Id), C(Names), C(Image), C(ImageID), C(State), C(Status),
+      C(Ports) as C(/containers/json) returns them, and of C(Labels) only this collection's
+      (C(io.github.adhoc.dask_cluster.*)). Commands, environments, mounts and other labels are left out,
+      so that no -v output shows what other people's containers were started with.
   returned: success
   type: list
   elements: dict

@@ -106,13 +106,29 @@ def listening_ports():
     return sorted(ports)
 
 
+# What the collection reads of the engine and of each container. A container's command, environment, mounts and
+# other labels are its owner's business (they may hold someone's secrets) and would show in any -v output.
+HOST_INFO_FIELDS = ("NCPU", "MemTotal", "ServerVersion", "Runtimes")
+CONTAINER_FIELDS = ("Id", "Names", "Image", "ImageID", "State", "Status", "Ports")
+LABEL_PREFIX = "io.github.adhoc.dask_cluster."
+
+
+def container_summary(container):
+    summary = {field: container.get(field) for field in CONTAINER_FIELDS}
+    summary["Labels"] = {key: value for key, value in (container.get("Labels") or {}).items()
+                         if key.startswith(LABEL_PREFIX)}
+    return summary
+
+
 def machine_info(params):
-    """What up.yml's first contact needs: the engine's info, every container, and the images under a reference
-    (the same objects `docker_host_info` returns with verbose_output); and the TCP ports in use."""
+    """What up.yml's first contact needs: the engine's size, every container (names, state, ports, image and
+    this collection's labels only), and the images under a reference (as `docker_host_info` returns them); and
+    the TCP ports in use."""
+    info = call("GET", "/info")
     return {
         "changed": False,
-        "host_info": call("GET", "/info"),
-        "containers": call("GET", "/containers/json", {"all": 1}),
+        "host_info": {field: info.get(field) for field in HOST_INFO_FIELDS},
+        "containers": [container_summary(c) for c in call("GET", "/containers/json", {"all": 1})],
         "images": call("GET", "/images/json",
                        {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
         "listening": listening_ports(),
