@@ -28,4 +28,6 @@ def test_spill_directory_belongs_to_the_image_user(host):
 def test_worker_dashboard_listens_on_loopback_only(host):
     port = int(host.ansible.get_variables().get("dask_worker_dashboard_port", SETTINGS["dask_dashboard_port"] + 1))
     assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
-    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+    # Not on any other address: not all interfaces, not the machine's LAN address, not IPv6.
+    on_port = [s for s in host.socket.get_listening_sockets() if s.rsplit(":", 1)[-1] == str(port)]
+    assert on_port == [f"tcp://127.0.0.1:{port}"], on_port
