@@ -4,7 +4,9 @@ ansible.builtin.copy is silent until the whole file has landed, minutes for a 16
 sends the file in chunks through the task's own connection (SSH, docker, local: whatever the machine uses),
 appends each to DEST.partial on the machine, prints bytes, percent and rate every progress_interval seconds,
 then checks the SHA-256 of what landed against the controller's file and only then renames it to DEST. A
-transfer cut short, or one whose checksum differs, leaves no DEST and no DEST.partial behind.
+transfer cut short, or one whose checksum differs, leaves no DEST and no DEST.partial behind. DEST.partial is
+created exclusively and readable by its owner alone: in a directory others can write, it cannot be a file or a
+link someone else placed there. The roles go further and put DEST in a fresh directory only root can enter.
 """
 from __future__ import annotations
 
@@ -17,13 +19,12 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.progress import human
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.progress import moved, moving
 
 display = Display()
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = True
     _supports_check_mode = True
 
     def run(self, tmp=None, task_vars=None):
@@ -60,8 +61,7 @@ class ActionModule(ActionBase):
             self._low_level_execute_command(f"rm -f {shell.quote(partial)}")
             self._remove_tmp_path(tmpdir, force=True)
         size = os.path.getsize(src)
-        display.display(f"{host}: copied {os.path.basename(src)}: {human(size)} in {seconds:.1f} s "
-                        f"({human(size / max(seconds, 1e-3))}/s), SHA-256 verified")
+        display.display(moved(host, "copied", os.path.basename(src), size, seconds))
         return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": size}
 
     def _send(self, src: str, partial: str, chunk_path: str, args: dict, host: str) -> tuple[str, float]:
@@ -69,7 +69,8 @@ class ActionModule(ActionBase):
         shell = self._connection._shell
         size, sent, digest = os.path.getsize(src), 0, hashlib.sha256()
         started = shown = time.monotonic()
-        self._shell_command(f"rm -f {shell.quote(partial)} && touch {shell.quote(partial)}", host)
+        self._shell_command(f"rm -f {shell.quote(partial)} && (umask 077 && set -C && : > {shell.quote(partial)})",
+                            host)
         with open(src, "rb") as source, tempfile.TemporaryDirectory() as local:
             local_chunk = os.path.join(local, "chunk")
             while chunk := source.read(args["chunk_size"]):
@@ -84,8 +85,7 @@ class ActionModule(ActionBase):
                 now = time.monotonic()
                 if now - shown >= args["progress_interval"] and sent < size:
                     shown = now
-                    display.display(f"{host}: copying {os.path.basename(src)}: {human(sent)} of {human(size)} "
-                                    f"({100 * sent / size:.0f} %), {human(sent / (now - started))}/s")
+                    display.display(moving(host, "copying", os.path.basename(src), sent, size, now - started))
         return digest.hexdigest(), time.monotonic() - started
 
     def _shell_command(self, command: str, host: str) -> None:

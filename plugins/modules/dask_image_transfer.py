@@ -10,6 +10,9 @@ description:
     and rate every I(progress_interval) seconds, as M(ansible.builtin.copy) cannot.
   - What landed is checked against the controller's SHA-256 before it is renamed to I(dest). A transfer cut
     short or corrupted leaves neither I(dest) nor C(DEST.partial) behind.
+  - C(DEST.partial) is created exclusively, readable by its owner alone. Put I(dest) in a directory only the
+    become user can enter (M(ansible.builtin.tempfile) with C(state=directory)), as the roles do, so that no
+    other user of the machine can reach the file before or after it is loaded.
   - Always reports a change, since the caller decides whether the machine needs the file.
 version_added: 0.2.0
 author: adhoc.dask_cluster contributors
@@ -37,10 +40,16 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Make a directory only root can enter
+  ansible.builtin.tempfile:
+    state: directory
+    path: /var/tmp
+  register: private
+
 - name: Copy the image archive
   adhoc.dask_cluster.dask_image_transfer:
     src: gds_dev.tar
-    dest: /var/tmp/dask_cluster-gds_dev.tar
+    dest: "{{ private.path }}/gds_dev.tar"
 """
 
 RETURN = r"""
