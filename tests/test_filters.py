@@ -81,3 +81,25 @@ def test_the_latest_image_answer_wins_and_a_changed_or_digest_listing_is_not_tru
     assert images.dask_image_id({"__dask_machine": listed, "__dask_image_loaded": {"skipped": True}},
                                 "gds:1") == "sha256:listed"
     assert images.dask_image_id({}, "gds:1") == "(none)"
+
+
+def test_only_this_clusters_containers_with_another_identity_count_as_another_start():
+    listing = [container("dask-scheduler", cluster="dask", identity="a1"),
+               container("dask-worker", cluster="dask", identity="b2"),
+               container("dask-jupyter", cluster="dask"),  # made before identities: this cluster's
+               container("other-worker", cluster="other", identity="c3")]
+    assert containers.dask_other_identities(listing, LABEL_CLUSTER, "dask", "identity", "a1") == ["b2"]
+    assert containers.dask_other_identities(listing[:1] + listing[2:], LABEL_CLUSTER, "dask", "identity", "a1") == []
+
+
+def test_memory_limits_and_paths_are_read_as_dask_and_the_kernel_would():
+    spec = importlib.util.spec_from_file_location("dask_tests", FILTERS.parent / "test" / "dask.py")
+    tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tests)
+    accepted = ["auto", 0.5, "1", 1, "4GiB", "1500MB", 4_000_000_000, "0.25"]
+    refused = ["1.5", 0, "0", "0GB", "-2GB", "lots", True, 512, "100MB"]
+    assert [v for v in accepted if not tests.dask_memory_limit(v)] == []
+    assert [v for v in refused if tests.dask_memory_limit(v)] == []
+    assert [p for p in ["/var/lib/dask_cluster", "/srv/dask", "/home/alice/dask"] if not tests.dask_data_root(p)] == []
+    assert [p for p in ["/", "/home", "/var", "/var/lib", "relative", "/a/../b", "/a/", "/a//b", "/a/./b", ""]
+            if tests.dask_data_root(p)] == []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import ssl
 import subprocess
+import urllib.request
 import warnings
 from pathlib import Path
 
@@ -57,6 +60,36 @@ def test_up_brings_the_cluster_up_on_this_machine(local_cluster):
     assert json.loads((out_dir / "connection.json").read_text())["address"] == "tls://127.0.0.1:28786"
 
 
+def machine_address() -> str:
+    """This machine's first address that is not loopback: where a neighbour on its network reaches it."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True,
+                         check=True).stdout
+    return out.split()[3].split("/")[0]
+
+
+def connects(address: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(5)
+        return sock.connect_ex((address, port)) == 0
+
+
+def test_the_dashboard_listens_on_this_machines_loopback_only_and_the_summary_says_so(local_cluster):
+    """Dask's dashboard has no login: with TLS (the default) it stays off the network. On this machine no
+    tunnel is needed, and the summary and connection.json say so."""
+    first, _, out_dir = local_cluster
+    connection = json.loads((out_dir / "connection.json").read_text())
+    assert connection["dashboard_link"] == "https://127.0.0.1:28787/status"
+    assert connection["ssh_tunnel"] is None
+    words = " ".join(first.stdout.split())  # the YAML result format folds long lines
+    assert "Dashboard: https://127.0.0.1:28787/status (loopback only, on this machine)" in words, first.stdout
+    assert "Tunnel:" not in words
+    address = machine_address()
+    assert connects(address, 28786), address  # the scheduler answers on the network...
+    assert not connects(address, 28787), address  # ...its dashboard does not
+    context = ssl.create_default_context(cafile=str(out_dir / "ca.pem"))  # it names 127.0.0.1
+    assert urllib.request.urlopen("https://127.0.0.1:28787/health", timeout=10, context=context).read() == b"ok"
+
+
 def bundle_security(out_dir):
     """distributed.Security from the bundle connection.json names (paths relative to its folder)."""
     from distributed import Security
@@ -89,6 +122,31 @@ def test_a_rerun_changes_nothing(local_cluster):
     again = playbook("up", ROOT / "inventories/local", *extra)
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap_changed(again.stdout) == 0, again.stdout
+
+
+def test_the_same_cluster_name_from_another_directory_is_refused_and_the_running_cluster_kept(local_cluster,
+                                                                                              tmp_path):
+    """A second controller, or the same user in another folder (another .dask/), asks for a cluster of the same
+    name: refused before anything changes, naming both identities; the running cluster and its clients go on."""
+    from distributed import Client
+
+    _, extra, out_dir = local_cluster
+    ids = subprocess.run(["docker", "ps", "-q", "--filter", f"label=io.github.adhoc.dask_cluster.cluster={CLUSTER}"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    elsewhere = tmp_path / "elsewhere"
+    result = playbook("up", ROOT / "inventories/local", *extra, "-e", f"dask_cluster_output_dir={elsewhere}")
+    output = " ".join((result.stdout + result.stderr).split())
+    ours, theirs = (out_dir / "cluster_id").read_text().strip(), (elsewhere / "cluster_id").read_text().strip()
+    assert result.returncode != 0, output[-4000:]
+    assert (f"Host localhost runs cluster '{CLUSTER}' started from another directory or controller (identity {ours}; "
+            f"this run's, in {elsewhere}/cluster_id, is {theirs})") in output, output[-4000:]
+    assert not (elsewhere / "ca.pem").exists()
+    assert subprocess.run(["docker", "ps", "-q", "--filter", f"label=io.github.adhoc.dask_cluster.cluster={CLUSTER}"],
+                          capture_output=True, text=True, check=True).stdout.split() == ids
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Client("tls://127.0.0.1:28786", security=bundle_security(out_dir), timeout=30) as client:
+            assert client.submit(sum, [1, 1]).result() == 2
 
 
 def test_a_certificate_near_expiry_is_renewed_and_the_cluster_keeps_working(local_cluster):

@@ -1,19 +1,26 @@
 """The roles in a user's own playbook (tests/playbooks/roles_alone.yml, the README's example), on this machine:
 they check their inputs and the machine themselves, bring up a cluster a Client can use, change nothing on a
-re-run, and remove what they made with state absent."""
+re-run, and remove what they made with state absent. Jupyter without HTTPS (TLS on) keeps to loopback."""
 from __future__ import annotations
 
+import json
 import re
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 import warnings
+from pathlib import Path
 
 import pytest
 from conftest import BIN, STANDIN_IMAGE, cluster_containers, run, write_inventory
 
 CLUSTER = "alone"
+# Jupyter over plain HTTP with TLS on: the variant that keeps Jupyter (as the dashboard) on loopback.
 SETTINGS = {"dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
             "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 38786, "dask_dashboard_port": 38787,
-            "dask_jupyter_port": 38888}
+            "dask_jupyter_port": 38888, "dask_jupyter_https": False}
 
 
 def roles_alone(inventory, *extra: str):
@@ -65,6 +72,43 @@ def test_the_roles_bring_up_a_cluster_a_client_uses(cluster, inventory):
             client.wait_for_workers(1, timeout=60)
             assert [str(w["name"]) for w in client.scheduler_info(n_workers=-1)["workers"].values()] == ["localhost"]
             assert client.submit(sum, range(11)).result() == 55
+
+
+def listening(port: int, timeout: float = 60) -> list[str]:
+    """The local addresses this machine listens on at a TCP port, once something does (or after timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+        if out.strip() or time.monotonic() > deadline:
+            return sorted({line.split()[3].rsplit(":", 1)[0] for line in out.splitlines()})
+        time.sleep(1)
+
+
+def test_without_https_jupyter_keeps_to_loopback_as_the_dashboard_does(cluster, inventory):
+    """With TLS on, what has no TLS of its own (Jupyter over HTTP here) or no login (the dashboard) listens on
+    127.0.0.1 only, so the token never crosses the network in cleartext; the scheduler listens everywhere."""
+    assert cluster.returncode == 0, cluster.stdout[-4000:] + cluster.stderr
+    assert listening(SETTINGS["dask_jupyter_port"]) == ["127.0.0.1"]
+    assert listening(SETTINGS["dask_dashboard_port"]) == ["127.0.0.1"]
+    assert "0.0.0.0" in listening(SETTINGS["dask_scheduler_port"])
+    token = (inventory.parent / "out" / "jupyter_token").read_text().strip()
+    assert len(token) == 48
+    # Jupyter's root is the notebook directory (dask_cluster_data_root's default), where saved work outlives it.
+    saved = Path("/var/lib/dask_cluster") / CLUSTER / "notebooks" / "saved-by-the-test.txt"
+    saved.write_text("kept")
+    try:
+        url = f"http://127.0.0.1:{SETTINGS['dask_jupyter_port']}/api/contents"
+        for sent, status in ((token, 200), (None, 403)):
+            request = urllib.request.Request(url, headers={"Authorization": f"token {sent}"} if sent else {})
+            try:
+                answer = urllib.request.urlopen(request, timeout=10)
+            except urllib.error.HTTPError as exc:
+                answer = exc
+            assert answer.status == status, sent
+            if status == 200:
+                assert saved.name in [item["name"] for item in json.load(answer)["content"]]
+    finally:
+        saved.unlink()
 
 
 def test_a_rerun_of_the_roles_changes_nothing(cluster, inventory):

@@ -107,6 +107,12 @@ BAD_INPUTS = {
     "machines disagree on the image": (
         inventory(schedulers=("node1",), workers=("node2",), host_vars={"node2": {"dask_image": "other:1"}}),
         "Collection-wide settings differ between machines"),
+    "Jupyter token shorter than 32 characters": (
+        inventory(group_vars={"dask_jupyter_token": "x" * 31}),
+        "dask_jupyter_token (host node1) is 31 characters long or holds spaces or non-ASCII characters: give at "
+        "least 32 printable ASCII characters"),
+    "Jupyter token with a space": (inventory(group_vars={"dask_jupyter_token": "correct horse battery staple 1234"}),
+                                   "dask_jupyter_token (host node1) is 33 characters long or holds spaces"),
 }
 
 
@@ -285,3 +291,20 @@ def test_down_with_a_data_root_that_climbs_out_removes_nothing(inventory_file, t
     assert result.returncode != 0, output[-3000:]
     assert f"dask_cluster_data_root '{sneaky}' (host node1): it must be an absolute path without" in output
     assert (victim / "notes.txt").read_text() == "keep me"
+
+
+def test_a_kept_jupyter_token_that_is_empty_or_short_is_refused_and_a_long_one_passes(inventory_file, tmp_path):
+    """An empty token turns Jupyter's authentication off: the token file an earlier run left on the controller
+    is never handed to Jupyter unless it holds 32 characters or more. A user's token of 32 passes (check mode)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for kept in ("", "short"):
+        (out / "jupyter_token").write_text(kept)
+        refused_untouched(inventory_file, inventory(group_vars={"dask_cluster_output_dir": str(out)}),
+                          f"The Jupyter token kept in {out}/jupyter_token on the controller (host node1) is shorter "
+                          "than 32 characters")
+        assert (out / "jupyter_token").read_text() == kept
+    given = playbook("up", inventory_file(inventory(group_vars={"dask_cluster_output_dir": str(out),
+                                                                "dask_jupyter_token": "x" * 32})), "--check")
+    assert given.returncode == 0, given.stdout[-3000:] + given.stderr
+    assert cluster_containers(CLUSTER) == []

@@ -101,9 +101,18 @@ def dask_all_run_with(containers, label_cluster: str, cluster: str, label: str, 
     return bool(ours) and all(c.get("State") == "running" and _labels(c).get(label, "") == value for c in ours)
 
 
+def dask_other_identities(containers, label_cluster: str, cluster: str, label_identity: str, identity: str) -> list:
+    """The identities (their `label_identity` label) that `cluster`'s containers in the listing carry other than
+    `identity`: the same cluster name started from another controller or directory. A container without the
+    label predates it and counts as this cluster's."""
+    return sorted({_labels(c).get(label_identity) for c in containers or []
+                   if _labels(c).get(label_cluster, "") == cluster
+                   and _labels(c).get(label_identity, identity) != identity})
+
+
 class FilterModule:
     def filters(self):
         return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
                 "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
                 "dask_ports_taken": dask_ports_taken,
-                "dask_all_run_with": dask_all_run_with}
+                "dask_all_run_with": dask_all_run_with, "dask_other_identities": dask_other_identities}
