@@ -227,6 +227,8 @@ def test_the_users_ssh_settings_trust_a_first_key_and_refuse_a_changed_one(clien
     with known_hosts.open("a") as entries:
         entries.write(f"{addresses[impostor]} {other_key}\n")
     before = container_ids()
+    # New control sockets again: the first run's master connections would carry this one past the key check.
+    user["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(tmp_path / "cp-again")
     rc, output = playbook("up.yml", *trusting, env={k: v for k, v in user.items() if k.startswith("ANSIBLE_")})
     flat = " ".join(output.split())
     assert rc != 0, output[-4000:]

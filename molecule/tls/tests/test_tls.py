@@ -76,8 +76,15 @@ def test_a_client_without_a_certificate_is_refused(connection):
         str(OUTPUT_DIR / "client-cert.pem"), str(OUTPUT_DIR / "client-key.pem")))
 
 
+def bundle() -> Security:
+    return Security(tls_ca_file=str(OUTPUT_DIR / "ca.pem"), tls_client_cert=str(OUTPUT_DIR / "client-cert.pem"),
+                    tls_client_key=str(OUTPUT_DIR / "client-key.pem"), require_encryption=True)
+
+
 def test_a_plain_tcp_client_is_refused(connection):
     assert refused(connection["address"].replace("tls://", "tcp://"), None)
+    # The same address with the cluster's bundle connects: the refusal is the scheduler's, not the network's.
+    assert not refused(connection["address"], bundle())
 
 
 def test_a_client_with_a_certificate_of_another_ca_is_refused(connection, tmp_path):
@@ -86,6 +93,7 @@ def test_a_client_with_a_certificate_of_another_ca_is_refused(connection, tmp_pa
     assert refused(connection["address"], Security(tls_ca_file=str(OUTPUT_DIR / "ca.pem"),
                                                    tls_client_cert=str(tmp_path / "stranger.pem"),
                                                    require_encryption=True))
+    assert not refused(connection["address"], bundle())
 
 
 @pytest.mark.parametrize("name", sorted(set(SCHEDULER_HOSTS + WORKER_HOSTS)))
