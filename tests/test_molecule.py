@@ -30,7 +30,7 @@ def verifier_files(scenario: str) -> list[Path]:
     return files
 
 
-def test_functions(path: Path) -> int:
+def count_test_functions(path: Path) -> int:
     return sum(isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
                for node in ast.parse(path.read_text()).body)
 
@@ -39,7 +39,7 @@ def test_functions(path: Path) -> int:
 def test_molecule_scenario_passes(scenario):
     files = verifier_files(scenario)
     assert files and all(f.name.startswith("test_") and f.is_file() for f in files), files
-    at_least = sum(test_functions(f) for f in files)
+    at_least = sum(count_test_functions(f) for f in files)
     LOGS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     result = run(str(BIN / "molecule"), "test", "-s", scenario, timeout=1800)
