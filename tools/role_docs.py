@@ -34,7 +34,8 @@ def default_of(role: str, name: str, spec: dict) -> str:
         return "(unset)"
     if isinstance(value, str):
         return f"`{value}`" if value else "`''`"
-    return f"`{yaml.safe_dump(value, default_flow_style=True).strip()}`"
+    # A scalar dumps as a YAML document with its end marker ("4\n...\n"): keep the value's line only.
+    return f"`{yaml.safe_dump(value, default_flow_style=True).splitlines()[0]}`"
 
 
 def tables() -> str:
