@@ -47,9 +47,9 @@ down: setup
 lint: test-setup
 	$(BIN)/pytest tests/test_lint.py
 
-## test: everything CI runs: lint, input validation, every Molecule scenario
+## test: everything CI runs: lint, input validation, every Molecule scenario (two at a time: see tests/conftest.py)
 test: test-setup lab
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n 2 --dist loadgroup --no-loadscope-reorder tests
 
 ## bench: the benchmarks of bench/ (several minutes each; results in bench/results/)
 bench: test-setup lab $(VENV)/.bench-setup

@@ -26,6 +26,34 @@ def playbook(name: str, inventory: Path | str, *extra: str, **kw) -> subprocess.
     return run(str(BIN / "ansible-playbook"), f"playbooks/{name}.yml", "-i", str(inventory), *extra, **kw)
 
 
+# Most of the suite's time is Molecule scenarios, which each spend about one core: `make test` runs two tests at
+# a time (pytest-xdist, --dist loadgroup). A test file is one group, run by one worker from its first test to
+# its last: its tests share a cluster on this machine (its own name and ports, so files may run side by side).
+# Each Molecule scenario is one test on its own lab network. The longest go first, so that no long one starts
+# last (test_molecule.py lists the scenarios longest first).
+FIRST = ["test_molecule.py", "test_validation.py", "test_local_cluster.py"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name != "test_molecule.py":
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+    items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """pytest-xdist marks a grouped test by its node ID (test@group); a pytest release that keeps node IDs
+    elsewhere (9.2.0 does) would silently run one file's tests on two workers at once, against one cluster."""
+    if session.config.getvalue("dist") == "loadgroup":
+        ungrouped = [item.nodeid for item in session.items
+                     if item.path.name != "test_molecule.py" and "@" not in item.nodeid]
+        if ungrouped:
+            raise pytest.UsageError(f"pytest-xdist did not group {ungrouped[0]}: use the pytest of "
+                                    f"requirements-test.txt")
+
+
 def cluster_containers(cluster: str) -> list[str]:
     """Names of the containers on this machine's engine labelled as the given cluster's."""
     out = subprocess.run(["docker", "ps", "-a", "--filter", f"label={LABEL_CLUSTER}={cluster}",

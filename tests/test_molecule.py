@@ -15,7 +15,8 @@ import pytest
 import yaml
 from conftest import BIN, ROOT, run
 
-SCENARIOS = sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
+# Every scenario, the longest first: `make test` runs two at a time (tests/conftest.py).
+SCENARIOS = ["cluster", "offline", "tls", "default"]
 LOGS = ROOT / ".cache" / "logs"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -33,6 +34,10 @@ def verifier_files(scenario: str) -> list[Path]:
 def count_test_functions(path: Path) -> int:
     return sum(isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
                for node in ast.parse(path.read_text()).body)
+
+
+def test_every_scenario_is_listed():
+    assert sorted(SCENARIOS) == sorted(p.parent.name for p in (ROOT / "molecule").glob("*/molecule.yml"))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
