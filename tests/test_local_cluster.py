@@ -2,7 +2,9 @@
 runs work on it, a re-run changes nothing, and down.yml removes exactly what up.yml made."""
 from __future__ import annotations
 
+import grp
 import json
+import os
 import re
 import socket
 import ssl
@@ -122,6 +124,27 @@ def test_a_rerun_changes_nothing(local_cluster):
     again = playbook("up", ROOT / "inventories/local", *extra)
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap_changed(again.stdout) == 0, again.stdout
+
+
+def test_keys_and_token_found_with_other_owners_are_given_back_to_root_and_the_secrets_group(local_cluster):
+    """As 0.8 left them (the image user's, uid 1000, which a workstation's first human user often has): a re-run
+    puts them back, although every container still runs with the same certificate and token, and the cluster
+    keeps working."""
+    _, extra, out_dir = local_cluster
+    cluster_dir = Path("/var/lib/dask_cluster") / CLUSTER
+    secrets = {cluster_dir / "tls": "key.pem", cluster_dir / "jupyter": "token"}
+    for directory, name in secrets.items():
+        for path, mode in ((directory, 0o500), (directory / name, 0o400)):
+            os.chown(path, 1000, 100)
+            os.chmod(path, mode)
+    again = playbook("up", ROOT / "inventories/local", *extra)
+    assert again.returncode == 0, again.stdout + again.stderr
+    gid = grp.getgrnam("dask-cluster").gr_gid
+    for directory, name in secrets.items():
+        for path, mode in ((directory, 0o550), (directory / name, 0o440)):
+            status = path.stat()
+            assert (status.st_uid, status.st_gid, status.st_mode & 0o7777) == (0, gid, mode), path
+    test_a_client_with_the_bundle_counts_both_local_workers_and_runs_work(local_cluster)
 
 
 def test_the_same_cluster_name_from_another_directory_is_refused_and_the_running_cluster_kept(local_cluster,

@@ -31,6 +31,16 @@ options:
     description: The cluster's own directory; returned under C(root), with whether it is the collection's.
     type: str
     version_added: 0.8.0
+  secrets_group:
+    description: The group that may read the cluster's keys and token; its ID is returned under C(secrets).
+    type: str
+    version_added: 0.9.0
+  secrets_dirs:
+    description: The directories of the machine's keys and token; described under C(secrets) as each of C(paths).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.9.0
   group:
     description:
       - An in-memory inventory group to put the machine in when it answered, as ansible.builtin.group_by does
@@ -93,4 +103,11 @@ root:
   returned: when I(root) is given
   type: dict
   version_added: 0.8.0
+secrets:
+  description:
+    - C(gid), the ID of I(secrets_group) on the machine (none when it has no such group), and C(dirs), each of
+      I(secrets_dirs) by its path, described as each of C(paths).
+  returned: success
+  type: dict
+  version_added: 0.9.0
 """

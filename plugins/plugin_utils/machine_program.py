@@ -135,7 +135,18 @@ def machine_info(params):
         "user": pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() else "root",
         "paths": {setting: describe_path(path) for setting, path in (params.get("paths") or {}).items()},
         "root": describe_root(params["root"]) if params.get("root") else None,
+        "secrets": describe_secrets(params.get("secrets_group"), params.get("secrets_dirs") or []),
     }
+
+
+def describe_secrets(group, directories):
+    """The ID of the group that may read the cluster's keys and token (None when the machine has no such
+    group yet), and the directories that hold them, each as describe_path says."""
+    try:
+        gid = grp.getgrnam(group).gr_gid if group else None
+    except KeyError:
+        gid = None
+    return {"gid": gid, "dirs": {path: describe_path(path) for path in directories}}
 
 
 # The file that marks a cluster's directory (<data_root>/<cluster>) as made by this collection: only inside a
@@ -284,11 +295,16 @@ def container_exec(params):
             "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines()}
 
 
-def owner_ids(owner, group):
+def owner_ids(owner, group, check_mode=False):
+    """Numeric IDs of a user and group given by number or name. In check mode a name the machine does not have
+    yet (a group the run would create) stands as -1: compared, it differs from every owner, so the files
+    count as to be changed, and check mode changes nothing."""
     try:
         uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(owner).pw_uid
         gid = int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
     except KeyError:
+        if check_mode:
+            return (int(owner) if str(owner).isdigit() else -1), (int(group) if str(group).isdigit() else -1)
         raise JobError("owner %s:%s is not a user and group of this machine: set dask_container_owner to the "
                        "numeric user and group the image runs as (numbers need no account here)" % (owner, group))
     return uid, gid
@@ -352,7 +368,7 @@ def directories(params):
     ensure_root(root, check_mode)
     for directory in params["directories"]:
         path = directory["path"]
-        uid, gid = owner_ids(directory["owner"], directory["group"])
+        uid, gid = owner_ids(directory["owner"], directory["group"], check_mode)
         if os.path.realpath(path) != path:
             raise JobError("%s leads to %s through a symbolic link: set the path it leads to"
                            % (path, os.path.realpath(path)))

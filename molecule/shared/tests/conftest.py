@@ -57,6 +57,29 @@ def expected_workers() -> dict[str, dict]:
 
 OUTPUT_DIR = Path(SETTINGS["dask_cluster_output_dir"])
 TLS = SETTINGS.get("dask_tls_enabled", True)
+CLUSTER_DIR = f"{SETTINGS.get('dask_cluster_data_root', '/var/lib/dask_cluster')}/{CLUSTER}"
+SECRETS_GROUP = SETTINGS.get("dask_secrets_group", "dask-cluster")
+# Someone on the machine with the image user's numbers, as a workstation's first human user has them, and no
+# other group: what the collection must keep the keys and token from.
+AS_IMAGE_UID = "setpriv --reuid 1000 --regid 100 --clear-groups"
+
+
+def assert_secret_for_root_and_containers_only(host, path: str, containers: list[str], inside: str):
+    """The file at path (and its directory) is root's and the secrets group's, which has no member: a user with
+    the image user's uid is refused it, and each container reads the same content at `inside` through the
+    group it was started with. Compared by hash, so that no failure prints a secret."""
+    group = host.check_output("getent group %s", SECRETS_GROUP).split(":")
+    gid = int(group[2])
+    assert group[3] == "", f"{SECRETS_GROUP} has members: {group[3]}"
+    directory, secret = host.file(str(Path(path).parent)), host.file(path)
+    assert (directory.uid, directory.gid, directory.mode) == (0, gid, 0o550)
+    assert (secret.uid, secret.gid, secret.mode) == (0, gid, 0o440)
+    denied = host.run(f"{AS_IMAGE_UID} cat %s", path)
+    assert denied.rc != 0 and "Permission denied" in denied.stderr, denied.stderr
+    digest = host.check_output("sha256sum %s", path).split()[0]
+    for container in containers:
+        assert str(gid) in host.check_output("docker exec %s id -G", container).split()
+        assert host.check_output("docker exec %s sha256sum %s", container, inside).split()[0] == digest
 
 
 @pytest.fixture(scope="session")

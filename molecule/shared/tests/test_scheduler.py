@@ -10,7 +10,8 @@ import urllib.request
 import uuid
 
 import pytest
-from conftest import CLUSTER, OUTPUT_DIR, SCHEDULER_HOSTS, SETTINGS, TLS, expected_workers, wait_for_health
+from conftest import (CLUSTER, CLUSTER_DIR, OUTPUT_DIR, SCHEDULER_HOSTS, SETTINGS, TLS,
+                      assert_secret_for_root_and_containers_only, expected_workers, wait_for_health)
 
 testinfra_hosts = [f"ansible://{name}" for name in SCHEDULER_HOSTS]
 
@@ -110,3 +111,8 @@ def test_notebook_client_joins_the_cluster_without_arguments(host):
     out = host.check_output("docker exec %s python -c %s", f"{CLUSTER}-jupyter", code)
     expected = sorted(n for spec in expected_workers().values() for n in spec["names"])
     assert json.loads(out.splitlines()[-1]) == expected
+
+
+def test_the_jupyter_token_is_readable_by_root_and_jupyter_only(host):
+    assert_secret_for_root_and_containers_only(host, f"{CLUSTER_DIR}/jupyter/token", [f"{CLUSTER}-jupyter"],
+                                               "/dask-jupyter/token")

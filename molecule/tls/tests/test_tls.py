@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import INVENTORY, OUTPUT_DIR, SCHEDULER_HOSTS, SETTINGS, WORKER_HOSTS, inventory_vars, lab_host
+from conftest import (CLUSTER, CLUSTER_DIR, INVENTORY, LABEL_CLUSTER, OUTPUT_DIR, SCHEDULER_HOSTS, SETTINGS,
+                      WORKER_HOSTS, assert_secret_for_root_and_containers_only, inventory_vars, lab_host)
 from distributed import Client, Security
 
 MOLECULE = Path(__file__).resolve().parents[2]
@@ -97,13 +98,12 @@ def test_a_client_with_a_certificate_of_another_ca_is_refused(connection, tmp_pa
 
 
 @pytest.mark.parametrize("name", sorted(set(SCHEDULER_HOSTS + WORKER_HOSTS)))
-def test_machine_keys_are_readable_by_the_container_user_only(name):
+def test_machine_keys_are_readable_by_root_and_the_cluster_containers_only(name):
     host = lab_host(name)
-    tls_dir = host.file("/var/lib/dask_cluster/dask/tls")
-    assert (tls_dir.uid, tls_dir.gid, tls_dir.mode) == (1000, 100, 0o500)
-    key = host.file("/var/lib/dask_cluster/dask/tls/key.pem")
-    assert (key.uid, key.gid, key.mode) == (1000, 100, 0o400)
-    assert not host.file("/var/lib/dask_cluster/dask/tls/ca-key.pem").exists  # the CA key stays home
+    containers = host.check_output("docker ps -q --filter label=%s=%s", LABEL_CLUSTER, CLUSTER).split()
+    assert containers
+    assert_secret_for_root_and_containers_only(host, f"{CLUSTER_DIR}/tls/key.pem", containers, "/dask-tls/key.pem")
+    assert not host.file(f"{CLUSTER_DIR}/tls/ca-key.pem").exists  # the CA key stays home
 
 
 @pytest.mark.parametrize("key", ["ca-key.pem", "client-key.pem"])
