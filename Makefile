@@ -43,7 +43,7 @@ up: setup engine
 down: setup
 	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
 
-## lint: yamllint, ansible-lint (production profile) and the README's variable tables
+## lint: yamllint, ansible-lint (production profile) and docs/variables.md's tables
 lint: test-setup
 	$(BIN)/pytest tests/test_lint.py
 

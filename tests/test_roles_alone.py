@@ -1,4 +1,4 @@
-"""The roles in a user's own playbook (tests/playbooks/roles_alone.yml, the README's example), on this machine:
+"""The roles in a user's own playbook (tests/playbooks/roles_alone.yml, the example of docs/playbooks.md), on this machine:
 they check their inputs and the machine themselves, bring up a cluster a Client can use, change nothing on a
 re-run, and remove what they made with state absent. Jupyter without HTTPS (TLS on) keeps to loopback."""
 from __future__ import annotations

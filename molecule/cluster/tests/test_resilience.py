@@ -21,7 +21,7 @@ from conftest import (CLUSTER, INVENTORY, LABEL_CLUSTER, SCHEDULER_HOSTS, SETTIN
 
 ROOT = Path(__file__).resolve().parents[3]
 NETWORK = "dask-lab-cluster"
-HEAL_BOUND = 90  # seconds; measured here: see the closing note and README
+HEAL_BOUND = 90  # seconds; measured here: see docs/playbooks.md
 
 
 def playbook(name: str, *extra: str, env: dict | None = None) -> tuple[int, str]:
