@@ -1,8 +1,8 @@
 """Action plugin adhoc.dask_cluster.dask_container_exec: run a command in a running container, one round trip.
 
 The command runs through the engine's socket from the small program plugin_utils/machine_action.py sends, so
-the machine starts no module (community.docker.docker_container_exec costs about 0.9 s of CPU there, most of
-it compiling its Python).
+the machine starts no module (community.docker.docker_container_exec would start Python and compile the
+module's code there on every run).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Action plugin adhoc.dask_cluster.dask_machine_info: a machine's engine info, containers and images, one read.
 
 up.yml's first contact with each machine. community.docker.docker_host_info returns the same objects, but as a
-module it costs a Python start and its imports (about 0.65 s of CPU per machine); this read costs about a tenth.
+module it costs a Python start and its imports on the machine; this read imports the standard library only.
 With `group`, a machine that answered joins that in-memory group as ansible.builtin.group_by would put it: the
 result carries the same `add_group`/`parent_groups` keys, which the strategy applies whatever the action (core's
 behaviour rather than a documented interface: should it change, no machine is grouped and up.yml stops at "the

@@ -2,9 +2,9 @@
 
 Ansible runs every task of every machine in a fresh fork of the controller. A fork that meets its first filter
 or test loads the Jinja plugins again: it scans the plugin paths, imports the builtin filter and test files and
-wraps every plugin in them, then imports the collection's own plugin files. Measured on a re-run of up.yml at
-eight machines, that was about a fifth of the controller's CPU. Callbacks run in the controller process, so
-loading the plugins when the playbook starts lets every fork inherit them. It prints nothing.
+wraps every plugin in them, then imports the collection's own plugin files: a large share of a re-run's
+controller CPU (docs/architecture.md). Callbacks run in the controller process, so loading the plugins when
+the playbook starts lets every fork inherit them. It prints nothing.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ short_description: Load the Jinja filter and test plugins once in the controller
 description:
   - When a playbook starts, loads the builtin filter and test plugins and this collection's in the controller
     process, so that the fork Ansible makes for every machine and task inherits them instead of loading them
-    again (measured on a re-run of up.yml at eight machines, a fifth of the controller's CPU).
+    again.
   - It prints nothing and changes no task's behaviour. Enable it with C(callbacks_enabled =
     adhoc.dask_cluster.preload_jinja) in ansible.cfg, as this collection's own ansible.cfg does.
 version_added: 0.6.0

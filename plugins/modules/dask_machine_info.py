@@ -10,8 +10,8 @@ description:
     (the fields the collection uses of the objects community.docker.docker_host_info returns with
     I(verbose_output)), and of the TCP ports in use.
   - It runs as a small program on the engine's socket (standard library only), sent by its action plugin over
-    the connection Ansible holds - no module packaging, about a tenth of a module's start-up cost on each
-    machine. up.yml's first contact with every machine uses it.
+    the connection Ansible holds - no module packaging and no module imports on the machine. up.yml's first
+    contact with every machine uses it.
   - A machine that does not answer over SSH is unreachable, as for a module (so C(ignore_unreachable) works).
 version_added: 0.4.0
 author: adhoc.dask_cluster contributors

@@ -4,9 +4,9 @@ a command run in a container (the version check), and the collection's own direc
 It runs on the machine: plugin_utils/machine_action.py sends this file's text to the machine's Python on stdin,
 with one call to `run(job, params)` appended, over the connection Ansible already holds. (The controller's
 action dask_certificate imports it only for write_atomically; importing it runs nothing.) An
-Ansible module costs a Python start plus importing ansible's module_utils and community.docker's API client,
-about 0.35-0.65 s of CPU per machine for each run. This program imports the standard library only, so a read
-costs about 0.06 s. It speaks the few Engine API calls it needs (the same endpoints community.docker calls)
+Ansible module costs a Python start plus importing ansible's module_utils and community.docker's API client on
+the machine for each run; this program imports the standard library only (docs/architecture.md has the cost
+model). It speaks the few Engine API calls it needs (the same endpoints community.docker calls)
 and nothing else; everything that creates or changes containers stays with community.docker.
 
 It prints exactly one JSON object: the job's result, or {"failed": true, "msg": ...}.

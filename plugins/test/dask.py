@@ -38,8 +38,8 @@ def dask_memory_limit(value) -> bool:
         number = None
     if number is not None:
         return 0 < number <= 1 or number >= MEMORY_LIMIT_FLOOR
-    # Imported only here, for a size string: importing dask costs half a second in every forked worker that
-    # loads this plugin.
+    # Imported only here, for a size string: importing dask is slow, and every fork that loads this plugin
+    # would pay for it.
     try:
         from dask.utils import parse_bytes
     except ImportError:
