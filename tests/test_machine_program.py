@@ -1,0 +1,43 @@
+"""The program the collection runs on each machine (plugins/plugin_utils/machine_program.py), called here
+directly: how it finds the secrets group and describes the directories of keys and token, and what check mode
+does on a machine that has no such group yet."""
+import importlib.util
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parent.parent / "plugins" / "plugin_utils" / "machine_program.py"
+spec = importlib.util.spec_from_file_location("machine_program", SOURCE)
+program = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(program)
+
+MISSING_GROUP = f"no-such-{uuid.uuid4().hex[:8]}"
+
+
+def test_the_secrets_group_is_found_by_name_and_a_missing_one_is_none(tmp_path):
+    (tmp_path / "tls").mkdir(mode=0o550)
+    os.chmod(tmp_path / "tls", 0o550)
+    found = program.describe_secrets("root", [str(tmp_path / "tls"), str(tmp_path / "jupyter")])
+    assert found["gid"] == 0
+    tls = found["dirs"][str(tmp_path / "tls")]
+    assert (tls["exists"], tls["dir"], tls["uid"], tls["gid"], tls["mode"]) == (True, True, 0, 0, 0o550)
+    assert found["dirs"][str(tmp_path / "jupyter")]["exists"] is False
+    assert program.describe_secrets(MISSING_GROUP, [])["gid"] is None
+
+
+def test_a_group_the_machine_lacks_is_refused_outside_check_mode_and_would_change_in_it():
+    with pytest.raises(program.JobError, match="dask_container_owner"):
+        program.owner_ids("0", MISSING_GROUP)
+    assert program.owner_ids("0", MISSING_GROUP, check_mode=True) == (0, -1)
+
+
+def test_check_mode_reports_the_key_directory_for_a_group_yet_to_be_made_and_writes_nothing(tmp_path):
+    root = tmp_path / "data" / "cluster"
+    tls = root / "tls"
+    result = program.directories({"check_mode": True, "root": str(root), "directories": [
+        {"path": str(tls), "owner": "0", "group": MISSING_GROUP, "mode": 0o550,
+         "files": [{"name": "key.pem", "content": "secret", "mode": 0o440}]}]})
+    assert result == {"changed": True, "changed_paths": [str(tls)]}
+    assert not (tmp_path / "data").exists()
