@@ -46,7 +46,7 @@ def pytest_collection_modifyitems(items):
 def pytest_collection_finish(session):
     """pytest-xdist marks a grouped test by its node ID (test@group); a pytest release that keeps node IDs
     elsewhere (9.2.0 does) would silently run one file's tests on two workers at once, against one cluster."""
-    if session.config.getvalue("dist") == "loadgroup":
+    if getattr(session.config.option, "loadgroup", False):  # set in each worker under --dist loadgroup
         ungrouped = [item.nodeid for item in session.items
                      if item.path.name != "test_molecule.py" and "@" not in item.nodeid]
         if ungrouped:

@@ -308,3 +308,20 @@ def test_a_kept_jupyter_token_that_is_empty_or_short_is_refused_and_a_long_one_p
                                                                 "dask_jupyter_token": "x" * 32})), "--check")
     assert given.returncode == 0, given.stdout[-3000:] + given.stderr
     assert cluster_containers(CLUSTER) == []
+
+
+@pytest.mark.parametrize("group", ["root", "with-a-member"])
+def test_a_secrets_group_that_users_have_is_refused_before_anything_changes(inventory_file, group):
+    """The group that reads the keys and token must be no one's: root's group, or a group with a member, would
+    give the keys to those users."""
+    made = group != "root"
+    if made:
+        name = f"dask-test-{os.getpid()}"
+        subprocess.run(["groupadd", name], check=True)
+        subprocess.run(["gpasswd", "-a", "nobody", name], check=True, capture_output=True)
+    try:
+        refused_untouched(inventory_file, inventory(group_vars={"dask_secrets_group": name if made else "root"}),
+                          "it is the root group" if not made else "but users nobody have it")
+    finally:
+        if made:
+            subprocess.run(["groupdel", name], check=True)

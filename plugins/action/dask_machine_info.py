@@ -19,8 +19,8 @@ class ActionModule(MachineProgramAction):
         _, args = self.validate_argument_spec(argument_spec={
             "image": {"type": "str"}, "group": {"type": "str"}, "paths": {"type": "dict", "default": {}},
             "root": {"type": "str"}, "secrets_group": {"type": "str"},
-            "secrets_dirs": {"type": "list", "elements": "str", "default": []}})
-        params = {key: args[key] for key in ("image", "paths", "root", "secrets_group", "secrets_dirs")}
+            "secrets_paths": {"type": "list", "elements": "str", "default": []}})
+        params = {key: args[key] for key in ("image", "paths", "root", "secrets_group", "secrets_paths")}
         result.update(self.run_remote("machine_info", params, task_vars))
         if args["group"] and not result.get("failed") and not result.get("unreachable"):
             result.update(add_group=args["group"], parent_groups=["all"])

@@ -77,15 +77,17 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Place the machine's key and certificates
+- name: Place the machine's key and certificates, for root and the group dask-cluster
   adhoc.dask_cluster.dask_directories:
+    root: /var/lib/dask_cluster/dask
     directories:
       - path: /var/lib/dask_cluster/dask/tls
-        owner: "1000"
-        group: "100"
-        mode: "0500"
+        owner: "0"
+        group: dask-cluster
+        mode: "0550"
         files:
           - {name: cert.pem, content: "{{ lookup('file', 'cert.pem', rstrip=false) }}", mode: "0444"}
+          - {name: key.pem, src: /home/me/.dask/dask/hosts/node1/key.pem, mode: "0440"}
 """
 
 RETURN = r"""

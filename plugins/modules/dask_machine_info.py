@@ -35,8 +35,9 @@ options:
     description: The group that may read the cluster's keys and token; its ID is returned under C(secrets).
     type: str
     version_added: 0.9.0
-  secrets_dirs:
-    description: The directories of the machine's keys and token; described under C(secrets) as each of C(paths).
+  secrets_paths:
+    description:
+      - The machine's key, token and their directories; described under C(secrets) as each of C(paths).
     type: list
     elements: str
     default: []
@@ -105,8 +106,9 @@ root:
   version_added: 0.8.0
 secrets:
   description:
-    - C(gid), the ID of I(secrets_group) on the machine (none when it has no such group), and C(dirs), each of
-      I(secrets_dirs) by its path, described as each of C(paths).
+    - C(gid), the ID of I(secrets_group) on the machine (none when it has no such group), its C(members), the
+      users whose primary group it is (C(primary_of)), and C(paths), each of I(secrets_paths) by its path,
+      described as each of C(paths).
   returned: success
   type: dict
   version_added: 0.9.0

@@ -135,18 +135,24 @@ def machine_info(params):
         "user": pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() else "root",
         "paths": {setting: describe_path(path) for setting, path in (params.get("paths") or {}).items()},
         "root": describe_root(params["root"]) if params.get("root") else None,
-        "secrets": describe_secrets(params.get("secrets_group"), params.get("secrets_dirs") or []),
+        "secrets": describe_secrets(params.get("secrets_group"), params.get("secrets_paths") or []),
     }
 
 
-def describe_secrets(group, directories):
-    """The ID of the group that may read the cluster's keys and token (None when the machine has no such
-    group yet), and the directories that hold them, each as describe_path says."""
+def describe_secrets(group, paths):
+    """The group that may read the cluster's keys and token: its ID (None when the machine has no such group
+    yet), its members, and the users whose primary group it is (all of whom could read them); and the keys,
+    the token and their directories, each as describe_path says."""
+    found = {"gid": None, "members": [], "primary_of": []}
     try:
-        gid = grp.getgrnam(group).gr_gid if group else None
+        entry = grp.getgrnam(group) if group else None
     except KeyError:
-        gid = None
-    return {"gid": gid, "dirs": {path: describe_path(path) for path in directories}}
+        entry = None
+    if entry is not None:
+        found.update(gid=entry.gr_gid, members=list(entry.gr_mem),
+                     primary_of=[user.pw_name for user in pwd.getpwall() if user.pw_gid == entry.gr_gid])
+    found["paths"] = {path: describe_path(path) for path in paths}
+    return found
 
 
 # The file that marks a cluster's directory (<data_root>/<cluster>) as made by this collection: only inside a

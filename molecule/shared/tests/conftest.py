@@ -66,8 +66,9 @@ AS_IMAGE_UID = "setpriv --reuid 1000 --regid 100 --clear-groups"
 
 def assert_secret_for_root_and_containers_only(host, path: str, containers: list[str], inside: str):
     """The file at path (and its directory) is root's and the secrets group's, which has no member: a user with
-    the image user's uid is refused it, and each container reads the same content at `inside` through the
-    group it was started with. Compared by hash, so that no failure prints a secret."""
+    the image user's uid is refused it, on the machine's path and through each container's own view of its
+    files (/proc/<pid>/root), and each container reads the same content at `inside` through the group it was
+    started with. Compared by hash, so that no failure prints a secret."""
     group = host.check_output("getent group %s", SECRETS_GROUP).split(":")
     gid = int(group[2])
     assert group[3] == "", f"{SECRETS_GROUP} has members: {group[3]}"
@@ -78,6 +79,9 @@ def assert_secret_for_root_and_containers_only(host, path: str, containers: list
     assert denied.rc != 0 and "Permission denied" in denied.stderr, denied.stderr
     digest = host.check_output("sha256sum %s", path).split()[0]
     for container in containers:
+        pid = host.check_output("docker inspect --format '{{.State.Pid}}' %s", container)
+        denied = host.run(f"{AS_IMAGE_UID} cat /proc/%s/root%s", pid, inside)
+        assert denied.rc != 0 and "Permission denied" in denied.stderr, denied.stderr
         assert str(gid) in host.check_output("docker exec %s id -G", container).split()
         assert host.check_output("docker exec %s sha256sum %s", container, inside).split()[0] == digest
 
