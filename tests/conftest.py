@@ -42,13 +42,11 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_finish(session):
+def pytest_xdist_node_collection_finished(node, ids):
     """pytest-xdist marks a grouped test by its node ID (test@group); a pytest release that keeps node IDs
     elsewhere (9.2.0 does) would silently run one file's tests on two workers at once, against one cluster."""
-    if getattr(session.config.option, "loadgroup", False):  # set in each worker under --dist loadgroup
-        ungrouped = [item.nodeid for item in session.items
-                     if item.path.name != "test_molecule.py" and "@" not in item.nodeid]
+    if node.config.getvalue("dist") == "loadgroup":
+        ungrouped = [nodeid for nodeid in ids if "test_molecule.py" not in nodeid and "@" not in nodeid]
         if ungrouped:
             raise pytest.UsageError(f"pytest-xdist did not group {ungrouped[0]}: use the pytest of "
                                     f"requirements-test.txt")
