@@ -3,9 +3,9 @@ controller, in the controller's own process.
 
 community.crypto's openssl_privatekey, openssl_csr and x509_certificate do this as three module runs, each a
 Python started and community.crypto's code compiled again. The `cryptography` library they use does it here
-without any of that. Callers decide whether
-a certificate is due (the filter dask_certificate_current); this action issues one whenever it runs. It keeps
-an existing key unless told `new_key`: a CA rotation renews every key, so that it revokes a stolen one.
+without any of that. Callers decide whether a certificate is due (the filter dask_certificate_current); this
+action issues one whenever it runs. It keeps an existing key unless told `new_key`: a CA rotation renews every
+key, so that it revokes a stolen one.
 """
 from __future__ import annotations
 

@@ -59,9 +59,10 @@ OUTPUT_DIR = Path(SETTINGS["dask_cluster_output_dir"])
 TLS = SETTINGS.get("dask_tls_enabled", True)
 CLUSTER_DIR = f"{SETTINGS.get('dask_cluster_data_root', '/var/lib/dask_cluster')}/{CLUSTER}"
 SECRETS_GROUP = SETTINGS.get("dask_secrets_group", "dask-cluster")
-# Someone on the machine with the image user's numbers, as a workstation's first human user has them, and no
-# other group: what the collection must keep the keys and token from.
-AS_IMAGE_UID = "setpriv --reuid 1000 --regid 100 --clear-groups"
+# Someone on the machine with the image user's numbers (dask_container_owner), as a workstation's first human
+# user has them, and no other group: what the collection must keep the keys and token from.
+IMAGE_UID, IMAGE_GID = SETTINGS.get("dask_container_owner", [1000, 100])
+AS_IMAGE_UID = f"setpriv --reuid {IMAGE_UID} --regid {IMAGE_GID} --clear-groups"
 
 
 def assert_secret_for_root_and_containers_only(host, path: str, containers: list[str], inside: str):
