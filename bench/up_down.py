@@ -84,7 +84,7 @@ def guide_down(n: int) -> float:
 
 def wait_until_healthy(n: int, timeout: float = 120) -> None:
     """Until every container of the cluster on every machine passes its healthcheck: the issue's re-run is of a
-    healthy cluster, not of one whose containers are still starting (Jupyter starts last, as up.yml ends)."""
+    healthy cluster, not of one whose containers are still starting."""
     check = ("sudo docker ps --filter label=io.github.adhoc.dask_cluster.cluster=dask --format '{{.Status}}' "
              "| grep -v '(healthy)' || true")
     deadline = time.monotonic() + timeout
