@@ -1,5 +1,5 @@
-"""Action plugin adhoc.dask_cluster.dask_certificate: a key and a certificate signed by the cluster's CA, on the
-controller, in the controller's own process.
+"""Action plugin adhoc.dask_cluster.dask_certificate: the cluster's CA, or a key and a certificate signed by it,
+on the controller, in the controller's own process.
 
 community.crypto's openssl_privatekey, openssl_csr and x509_certificate do this as three module runs, each a
 Python started and community.crypto's code compiled again. The `cryptography` library they use does it here
@@ -27,7 +27,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_program import write_atomically
 
 ARGUMENT_SPEC = {
-    "prefix": {"type": "str", "required": True},
+    "prefix": {"type": "str"},
+    "ca": {"type": "bool", "default": False},
     "common_name": {"type": "str", "required": True},
     "subject_alt_name": {"type": "list", "elements": "str", "default": []},
     "ca_path": {"type": "path", "required": True},
@@ -46,6 +47,33 @@ def general_name(entry: str) -> x509.GeneralName:
     raise AnsibleActionFail(f"subject_alt_name entry {entry!r} must start with IP: or DNS:")
 
 
+def key_at(path: str, new: bool):
+    """The private key at path (kept unless a new one is asked for, or none parses there), else a new one written
+    there, readable by the controller's user only."""
+    key = None if new else existing_key(path)
+    if key is None:
+        key = ec.generate_private_key(ec.SECP384R1())
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+        write_atomically(path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
+                         os.getuid(), os.getgid(), 0o600)
+    return key
+
+
+def certificate(subject: str, key, issuer: x509.Name, issuer_key, days: int) -> x509.CertificateBuilder:
+    """What every certificate of the cluster carries: subject, validity and key identifiers."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1)
+            .not_valid_before(now - datetime.timedelta(minutes=5))  # clocks a little behind still accept it
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                           critical=False))
+
+
 def existing_key(path: str):
     """The private key already at path, or None when there is none or it does not parse."""
     try:
@@ -53,6 +81,47 @@ def existing_key(path: str):
             return load_pem_private_key(handle.read(), password=None)
     except (FileNotFoundError, ValueError):
         return None
+
+
+def issue_ca(ca_path: str, ca_key_path: str, common_name: str, days: int, new_key: bool) -> x509.Certificate:
+    """The cluster's CA: self-signed, for signing the cluster's certificates only."""
+    key = key_at(ca_key_path, new_key)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    builder = (certificate(common_name, key, subject, key, days)
+               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=False, key_agreement=False, content_commitment=False,
+                                            key_encipherment=False, data_encipherment=False, key_cert_sign=True,
+                                            crl_sign=True, encipher_only=False, decipher_only=False), critical=True))
+    return written(ca_path, builder.sign(key, hashes.SHA256()))
+
+
+def issue_signed(prefix: str, common_name: str, sans: list, ca_path: str, ca_key_path: str, days: int,
+                 new_key: bool) -> x509.Certificate:
+    """PREFIXkey.pem and PREFIXcert.pem, signed by the CA, for TLS servers and clients."""
+    try:
+        with open(ca_path, "rb") as handle:
+            ca = x509.load_pem_x509_certificate(handle.read())
+        with open(ca_key_path, "rb") as handle:
+            ca_key = load_pem_private_key(handle.read(), password=None)
+    except (OSError, ValueError) as exc:
+        raise AnsibleActionFail(f"cannot read the cluster's CA ({ca_path}): {exc}") from exc
+    key = key_at(f"{prefix}key.pem", new_key)
+    builder = (certificate(common_name, key, ca.subject, ca_key, days)
+               .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, content_commitment=False,
+                                            key_encipherment=False, data_encipherment=False, key_cert_sign=False,
+                                            crl_sign=False, encipher_only=False, decipher_only=False),
+                              critical=False)
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
+                                                     ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([general_name(entry) for entry in sans]),
+                                        critical=False)
+    return written(f"{prefix}cert.pem", builder.sign(ca_key, hashes.SHA256()))
+
+
+def written(path: str, signed: x509.Certificate) -> x509.Certificate:
+    write_atomically(path, signed.public_bytes(Encoding.PEM), os.getuid(), os.getgid(), 0o644)
+    return signed
 
 
 class ActionModule(ActionBase):
@@ -63,43 +132,14 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        key_path, cert_path = f"{args['prefix']}key.pem", f"{args['prefix']}cert.pem"
-        try:
-            with open(args["ca_path"], "rb") as handle:
-                ca = x509.load_pem_x509_certificate(handle.read())
-            with open(args["ca_key_path"], "rb") as handle:
-                ca_key = load_pem_private_key(handle.read(), password=None)
-        except (OSError, ValueError) as exc:
-            raise AnsibleActionFail(f"cannot read the cluster's CA ({args['ca_path']}): {exc}") from exc
-        os.makedirs(os.path.dirname(key_path) or ".", mode=0o700, exist_ok=True)
-        # Kept, as openssl_privatekey keeps it, unless a new one is asked for.
-        key = None if args["new_key"] else existing_key(key_path)
-        if key is None:
-            key = ec.generate_private_key(ec.SECP384R1())
-            write_atomically(key_path, key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
-                             os.getuid(), os.getgid(), 0o600)
-        now = datetime.datetime.now(datetime.timezone.utc)
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, args["common_name"])]))
-                   .issuer_name(ca.subject)
-                   .public_key(key.public_key())
-                   .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1)
-                   .not_valid_before(now - datetime.timedelta(minutes=5))  # clocks a little behind still accept it
-                   .not_valid_after(now + datetime.timedelta(days=args["days"]))
-                   .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True,
-                                                content_commitment=False, key_encipherment=False,
-                                                data_encipherment=False, key_cert_sign=False, crl_sign=False,
-                                                encipher_only=False, decipher_only=False), critical=False)
-                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                         ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                                  critical=False))
-        if args["subject_alt_name"]:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([general_name(entry) for entry in args["subject_alt_name"]]),
-                critical=False)
-        certificate = builder.sign(ca_key, hashes.SHA256())
-        write_atomically(cert_path, certificate.public_bytes(Encoding.PEM), os.getuid(), os.getgid(), 0o644)
+        if args["ca"]:
+            key_path, cert_path = args["ca_key_path"], args["ca_path"]
+            signed = issue_ca(cert_path, key_path, args["common_name"], args["days"], args["new_key"])
+        elif args["prefix"]:
+            key_path, cert_path = f"{args['prefix']}key.pem", f"{args['prefix']}cert.pem"
+            signed = issue_signed(args["prefix"], args["common_name"], args["subject_alt_name"], args["ca_path"],
+                                  args["ca_key_path"], args["days"], args["new_key"])
+        else:
+            raise AnsibleActionFail("prefix is required unless ca is true")
         return {**result, "changed": True, "key_path": key_path, "cert_path": cert_path,
-                "not_after": certificate.not_valid_after_utc.isoformat()}
+                "not_after": signed.not_valid_after_utc.isoformat()}

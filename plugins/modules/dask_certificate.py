@@ -4,9 +4,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: dask_certificate
-short_description: Issue a key and a certificate signed by the cluster's CA, on the controller
+short_description: Issue the cluster's CA, or a key and a certificate signed by it, on the controller
 description:
-  - Writes I(prefix)C(key.pem) (an ECC secp384r1 key, kept when one already exists unless I(new_key)) and
+  - With I(ca), writes the cluster's CA, an ECC secp384r1 key at I(ca_key_path) (kept when one already exists
+    unless I(new_key)) and a self-signed certificate at I(ca_path) for I(common_name), valid for I(days), that
+    may sign certificates only (basic constraints CA:TRUE and key usage keyCertSign, cRLSign, both critical).
+  - Otherwise writes I(prefix)C(key.pem) (an ECC secp384r1 key, kept when one already exists unless I(new_key)) and
     I(prefix)C(cert.pem), a certificate for I(common_name) and I(subject_alt_name) signed by the CA at
     I(ca_path) with the key at I(ca_key_path), valid for I(days), for TLS servers and clients (key usage
     digitalSignature, keyAgreement; extended key usage serverAuth, clientAuth).
@@ -17,9 +20,14 @@ version_added: 0.6.0
 author: adhoc.dask_cluster contributors
 options:
   prefix:
-    description: Path prefix of the key and certificate files; their directory is created (mode 0700) if missing.
+    description:
+      - Path prefix of the key and certificate files; their directory is created (mode 0700) if missing.
+      - Required unless I(ca).
     type: str
-    required: true
+  ca:
+    description: Issue the CA itself (self-signed, at I(ca_path) with its key at I(ca_key_path)) instead.
+    type: bool
+    default: false
   common_name:
     description: The certificate's subject common name.
     type: str
@@ -56,6 +64,14 @@ requirements:
 """
 
 EXAMPLES = r"""
+- name: Make the cluster's CA
+  adhoc.dask_cluster.dask_certificate:
+    ca: true
+    common_name: Dask cluster dask CA
+    ca_path: .dask/dask/ca.pem
+    ca_key_path: .dask/dask/ca-key.pem
+    days: 3650
+
 - name: Issue this machine's certificate
   adhoc.dask_cluster.dask_certificate:
     prefix: .dask/dask/hosts/lab0/
