@@ -2,7 +2,7 @@
 other workers (Dask's graceful retirement), then closes them.
 
 Run with the python of a container of the cluster (its Dask config carries the cluster's TLS):
-    python - SCHEDULER_ADDRESS NAME...
+    python -c "$(cat dask_retire.py)" SCHEDULER_ADDRESS NAME...
 Prints one JSON line: {"retired": [names], "absent": [names the scheduler did not know]}.
 """
 import json
