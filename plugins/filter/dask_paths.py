@@ -43,6 +43,19 @@ def dask_path_problems(machine: dict, claimed: dict, cluster_dir: str, owner: li
     return problems
 
 
+def dask_secrets_placed(described: dict | None, gid, dir_mode: str, file_mode: str) -> list[str]:
+    """The paths of dask_machine_info's `secrets.paths` ({path: description}) that are placed as the collection
+    places secrets: existing, owned by root and group `gid`, directories with dir_mode and files with file_mode
+    (octal strings such as '0550'). An unknown gid (a group not made yet) matches nothing."""
+    try:
+        gid = int(gid)
+    except (TypeError, ValueError):
+        return []
+    return [path for path, found in (described or {}).items()
+            if found["exists"] and found["uid"] == 0 and found["gid"] == gid
+            and found["mode"] == int(dir_mode if found["dir"] else file_mode, 8)]
+
+
 class FilterModule:
     def filters(self):
-        return {"dask_path_problems": dask_path_problems}
+        return {"dask_path_problems": dask_path_problems, "dask_secrets_placed": dask_secrets_placed}

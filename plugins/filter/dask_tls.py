@@ -3,6 +3,7 @@ expire, read without a module."""
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import os
 
 from ansible.errors import AnsibleFilterError
@@ -65,7 +66,22 @@ def dask_certificate_expiry(path: str) -> dict:
             "days_left": remaining / datetime.timedelta(days=1)}
 
 
+def dask_subject_alt_names(names: list) -> list[str]:
+    """The subject alternative names of a certificate for these host names and addresses, in their order,
+    without empty or repeated ones: IP:address for an IP address, DNS:name for anything else."""
+    sans = []
+    for name in (str(name) for name in names if name):
+        try:
+            entry = f"IP:{ipaddress.ip_address(name)}"
+        except ValueError:
+            entry = f"DNS:{name}"
+        if entry not in sans:
+            sans.append(entry)
+    return sans
+
+
 class FilterModule:
     def filters(self):
         return {"dask_certificate_current": dask_certificate_current,
-                "dask_certificate_expiry": dask_certificate_expiry}
+                "dask_certificate_expiry": dask_certificate_expiry,
+                "dask_subject_alt_names": dask_subject_alt_names}
