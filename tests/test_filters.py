@@ -5,7 +5,7 @@ import importlib.util
 from pathlib import Path
 
 FILTERS = Path(__file__).resolve().parent.parent / "plugins" / "filter"
-LABEL_CLUSTER, LABEL_PORTS, LABEL_TLS = "cluster", "ports", "tls"
+LABEL_CLUSTER, LABEL_PORTS = "cluster", "ports"
 
 
 def load(name):
@@ -54,18 +54,6 @@ def test_a_needed_port_is_taken_when_anything_but_this_clusters_running_containe
     assert taken(ours, [8786, 8787], needed, "other", LABEL_CLUSTER, LABEL_PORTS) == [8786, 8787]
     assert taken([guide_jupyter], [], [9999], "dask", LABEL_CLUSTER, LABEL_PORTS) == []
     assert taken([], [], needed, "dask", LABEL_CLUSTER, LABEL_PORTS) == []
-
-
-def test_the_cluster_runs_with_a_certificate_only_when_all_its_containers_run_with_it():
-    ours = [container("dask-scheduler", cluster="dask", tls="abc"),
-            container("dask-jupyter", cluster="dask", tls="abc")]
-    run_with = containers.dask_all_run_with
-    assert run_with(ours + [container("x", cluster="other", tls="old")], LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
-    assert not run_with(ours[:1] + [container("dask-jupyter", cluster="dask", tls="old")],
-                        LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
-    assert not run_with(ours[:1] + [container("dask-jupyter", state="exited", cluster="dask", tls="abc")],
-                        LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
-    assert not run_with([], LABEL_CLUSTER, "dask", LABEL_TLS, "abc")
 
 
 def test_the_latest_image_answer_wins_and_a_changed_or_digest_listing_is_not_trusted():

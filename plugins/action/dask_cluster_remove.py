@@ -16,6 +16,8 @@ ARGUMENT_SPEC = {
     "paths": {"type": "list", "elements": "str", "default": []},
     "graceful_roles": {"type": "list", "elements": "str", "default": ["jupyter"]},
     "stop_timeout": {"type": "int", "default": 10},
+    "retire": {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
+                                           "label_workers": {"type": "str", "required": True}}},
 }
 
 

@@ -94,13 +94,6 @@ def dask_ports_taken(containers, listening, ports: list, cluster: str, label_clu
     return sorted({int(port) for port in ports} & taken)
 
 
-def dask_all_run_with(containers, label_cluster: str, cluster: str, label: str, value: str) -> bool:
-    """True when `cluster` has containers in the listing and every one of them runs with `label` = `value`
-    (such as the fingerprint of the machine's current certificate)."""
-    ours = [c for c in containers or [] if _labels(c).get(label_cluster, "") == cluster]
-    return bool(ours) and all(c.get("State") == "running" and _labels(c).get(label, "") == value for c in ours)
-
-
 def dask_other_identities(containers, label_cluster: str, cluster: str, label_identity: str, identity: str) -> list:
     """The identities (their `label_identity` label) that `cluster`'s containers in the listing carry other than
     `identity`: the same cluster name started from another controller or directory. A container without the
@@ -115,4 +108,4 @@ class FilterModule:
         return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
                 "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
                 "dask_ports_taken": dask_ports_taken,
-                "dask_all_run_with": dask_all_run_with, "dask_other_identities": dask_other_identities}
+                "dask_other_identities": dask_other_identities}

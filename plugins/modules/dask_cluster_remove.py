@@ -62,6 +62,25 @@ options:
     description: Seconds a container of I(graceful_roles) gets to stop after SIGTERM before it is killed.
     type: int
     default: 10
+  retire:
+    description:
+      - Retire the workers of each running worker container through the scheduler before anything is removed,
+        so that the data they hold moves to the other workers (for machines leaving a cluster that keeps
+        running). I(argv) runs in the container with the worker names its label I(label_workers) lists (a JSON
+        list) appended, and must print a JSON line C({"retired": [names], "absent": [names]}) last.
+      - When any container's workers are not all retired, the task fails and nothing is removed. Skipped in
+        check mode.
+    type: dict
+    suboptions:
+      argv:
+        description: The retirement command, run without a shell in the worker container.
+        type: list
+        elements: str
+        required: true
+      label_workers:
+        description: Label key whose value lists the container's worker names.
+        type: str
+        required: true
 """
 
 EXAMPLES = r"""
@@ -76,6 +95,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+retired:
+  description: Names of the worker processes retired before the removal (with I(retire)).
+  returned: always
+  type: list
+  elements: str
 removed:
   description: Names of the containers removed (or that would be, in check mode), workers first, then Jupyter,
     then the scheduler (they are removed side by side).

@@ -10,7 +10,7 @@ description:
     directory), waits for it, and returns its exit code, stdout and stderr. Fails when it exits non-zero.
   - One round trip per machine, and no module packaging - it runs as a small program on the engine's socket
     (standard library only), as its action plugin sends it. The scheduler's C(wait) runs the version check
-    with it, and the worker's C(retire) the retirement.
+    with it; the teardown C(dask_cluster_remove) runs the retirement the same way.
   - Skipped in check mode, as any command may change something.
 version_added: 0.6.0
 author: adhoc.dask_cluster contributors

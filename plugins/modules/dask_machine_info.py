@@ -42,19 +42,20 @@ options:
     elements: str
     default: []
     version_added: 0.9.0
-  group:
+  digests:
     description:
-      - An in-memory inventory group to put the machine in when it answered, as ansible.builtin.group_by does
-        (a child of C(all)). A machine that does not answer stays out of it.
-    type: str
-    version_added: 0.5.0
+      - Small regular files whose SHA-256 to return under C(digests) (the machine's certificates, so that a re-run
+        compares them with the controller's instead of copying them).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.10.0
 """
 
 EXAMPLES = r"""
 - name: Reach each machine and list what it runs
   adhoc.dask_cluster.dask_machine_info:
     image: darribas/gds_dev:10.0
-    group: reachable  # later plays: hosts: all:&reachable
   register: machine
 """
 
@@ -112,4 +113,10 @@ secrets:
   returned: success
   type: dict
   version_added: 0.9.0
+digests:
+  description: Each path of I(digests) with its content's SHA-256, or none when it is not a regular file of at
+    most 1 MiB (a link is not followed).
+  returned: success
+  type: dict
+  version_added: 0.10.0
 """

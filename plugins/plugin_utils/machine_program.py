@@ -1,5 +1,6 @@
 """The program the collection's lean actions run on a machine: reads and removals on its Docker engine's socket,
-a command run in a container (the version check), and the collection's own directories and small files.
+a command run in a container (the version check, the retirement), and the collection's own directories and
+small files.
 
 It runs on the machine: plugin_utils/machine_action.py sends this file's text to the machine's Python on stdin,
 with one call to `run(job, params)` appended, over the connection Ansible already holds. (The controller's
@@ -12,6 +13,7 @@ and nothing else; everything that creates or changes containers stays with commu
 It prints exactly one JSON object: the job's result, or {"failed": true, "msg": ...}.
 """
 import grp
+import hashlib
 import http.client
 import json
 import os
@@ -136,7 +138,25 @@ def machine_info(params):
         "paths": {setting: describe_path(path) for setting, path in (params.get("paths") or {}).items()},
         "root": describe_root(params["root"]) if params.get("root") else None,
         "secrets": describe_secrets(params.get("secrets_group"), params.get("secrets_paths") or []),
+        "digests": {path: file_digest(path) for path in params.get("digests") or []},
     }
+
+
+def file_digest(path):
+    """SHA-256 of a small regular file, read without following a link (nor waiting on a pipe); None for anything
+    else or nothing."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return None
+        with os.fdopen(os.dup(descriptor), "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    finally:
+        os.close(descriptor)
 
 
 def describe_secrets(group, paths):
@@ -246,10 +266,44 @@ def remove_side_by_side(containers, graceful, stop_timeout):
         raise JobError(errors[0])
 
 
+def retire_workers(containers, retire):
+    """Retire the worker processes of each running worker container through the scheduler, which first moves
+    the data they hold to the other workers: retire["argv"] runs in the container with the names its label
+    retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]}. Any
+    container whose workers were not all retired stops the removal before anything is removed."""
+    retired = []
+    for container in containers:
+        if container.get("State") in ("created", "exited", "dead"):
+            continue  # no worker process runs in it: there is nothing to hand on
+        name = container["Names"][0].lstrip("/")
+        names = json.loads((container.get("Labels") or {}).get(retire["label_workers"]) or "[]")
+        if not names:
+            raise JobError("container %s does not say which workers it runs (a release before 0.10 made it): run "
+                           "up.yml once, then this again" % name)
+        ran = container_exec({"container": container["Id"], "argv": retire["argv"] + names, "timeout": 300})
+        try:
+            answer = json.loads(ran["stdout_lines"][-1]) if ran["rc"] == 0 else {}
+        except (IndexError, ValueError):
+            answer = {}
+        if sorted(answer.get("retired", [])) != sorted(names):
+            reason = ("the scheduler does not know %s (restarting, or not joined): wait until it counts them, "
+                      "then run again" % ", ".join(answer["absent"]) if answer.get("absent")
+                      else "the scheduler retired only %s: run again" % (", ".join(answer["retired"]) or "none")
+                      if answer else "the retirement could not run in container %s: %s" % (
+                          name, (ran["stderr"] or ran["stdout"]).strip()[-600:]))
+            raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with "
+                           "their data and nothing was removed: %s. If the scheduler is down, bring the cluster "
+                           "back up (up.yml) and run this again, or take the whole cluster down (down.yml "
+                           "without --limit)." % (", ".join(names), reason))
+        retired += names
+    return retired
+
+
 def cluster_remove(params):
     """Remove the cluster's containers of the given roles (found by label: nothing else is ever listed), then
-    the collection's own paths. Containers of graceful_roles are stopped before they are removed; the others
-    are removed with force at once, as `docker rm -f` does."""
+    the collection's own paths. With `retire`, the workers of the worker containers are retired first.
+    Containers of graceful_roles are stopped before they are removed; the others are removed with force at
+    once, as `docker rm -f` does."""
     listed = call("GET", "/containers/json", {
         "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
     role = params["label_role"]
@@ -263,7 +317,10 @@ def cluster_remove(params):
     if params["paths"] and not root_is_ours(root):
         raise JobError("refusing to remove anything in %s: it was not made by this collection" % root)
     removed_paths = [path for path in params["paths"] if os.path.lexists(path)]
+    retired = []
     if not params["check_mode"]:
+        if params.get("retire"):
+            retired = retire_workers([c for c in ours if c["Labels"][role] == "worker"], params["retire"])
         remove_side_by_side(ours, {c["Id"] for c in ours if c["Labels"][role] in params["graceful_roles"]},
                             params["stop_timeout"])
         for path in removed_paths:
@@ -276,6 +333,7 @@ def cluster_remove(params):
             os.remove(os.path.join(root, MARKER))
             os.rmdir(root)
     return {"changed": bool(ours or removed_paths),
+            "retired": retired,
             "removed": [c["Names"][0].lstrip("/") for c in ours],
             "removed_paths": removed_paths}
 

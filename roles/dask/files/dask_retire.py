@@ -1,8 +1,9 @@
 """Retire worker processes by name through the scheduler, which first moves the data they hold to the
 other workers (Dask's graceful retirement), then closes them.
 
-Run with the python of a container of the cluster (its Dask config carries the cluster's TLS):
-    python -c "$(cat dask_retire.py)" SCHEDULER_ADDRESS NAME...
+Run by the `remove` entry point in a worker container of the cluster, whose environment carries the scheduler's
+address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
+    python -c "$(cat dask_retire.py)" NAME...
 Prints one JSON line: {"retired": [names], "absent": [names the scheduler did not know]}.
 """
 import json
@@ -20,8 +21,8 @@ def every_worker(client):
         return client.scheduler_info()["workers"]
 
 
-address, names = sys.argv[1], set(sys.argv[2:])
-with Client(address, timeout="30s") as client:
+names = set(sys.argv[1:])
+with Client(timeout="30s") as client:
     workers = every_worker(client)
     chosen = [addr for addr, info in workers.items() if str(info.get("name")) in names]
     retired = client.retire_workers(workers=chosen, close_workers=True) if chosen else {}
