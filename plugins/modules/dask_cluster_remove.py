@@ -67,7 +67,8 @@ options:
       - Retire the workers of each running worker container through the scheduler before anything is removed,
         so that the data they hold moves to the other workers (for machines leaving a cluster that keeps
         running). I(argv) runs in the container with the worker names its label I(label_workers) lists (a JSON
-        list) appended, and must print a JSON line C({"retired": [names], "absent": [names]}) last.
+        list) appended, and must print last a JSON line with the lists C(retired) and C(absent) (names the
+        scheduler does not know).
       - When any container's workers are not all retired, the task fails and nothing is removed. Skipped in
         check mode.
     type: dict
