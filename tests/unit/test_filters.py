@@ -1,22 +1,12 @@
 """The filters that decide, on the controller, what a machine's listing means: whose names and ports are
 taken (by other clusters, or by any other program), whether the cluster runs with the current certificate, and which image answer is the latest. A wrong
 answer here would skip a refusal or a placement, which the end-to-end tests see only in some states."""
-import importlib.util
-from pathlib import Path
+from collection import plugin
 
-FILTERS = Path(__file__).resolve().parent.parent / "plugins" / "filter"
 LABEL_CLUSTER, LABEL_PORTS, LABEL_TLS = "cluster", "ports", "tls"
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, FILTERS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-containers = load("dask_containers")
-images = load("dask_images")
+containers = plugin("filter", "dask_containers")
+images = plugin("filter", "dask_images")
 
 
 def container(name, state="running", **labels):
@@ -93,9 +83,7 @@ def test_only_this_clusters_containers_with_another_identity_count_as_another_st
 
 
 def test_memory_limits_and_paths_are_read_as_dask_and_the_kernel_would():
-    spec = importlib.util.spec_from_file_location("dask_tests", FILTERS.parent / "test" / "dask.py")
-    tests = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tests)
+    tests = plugin("test", "dask")
     accepted = ["auto", 0.5, "1", 1, "4GiB", "1500MB", 4_000_000_000, "0.25"]
     refused = ["1.5", 0, "0", "0GB", "-2GB", "lots", True, 512, "100MB"]
     assert [v for v in accepted if not tests.dask_memory_limit(v)] == []

@@ -1,17 +1,13 @@
 """The program the collection runs on each machine (plugins/plugin_utils/machine_program.py), called here
 directly: how it finds the secrets group and describes the directories of keys and token, and what check mode
 does on a machine that has no such group yet."""
-import importlib.util
 import os
 import uuid
-from pathlib import Path
 
 import pytest
+from collection import plugin
 
-SOURCE = Path(__file__).resolve().parent.parent / "plugins" / "plugin_utils" / "machine_program.py"
-spec = importlib.util.spec_from_file_location("machine_program", SOURCE)
-program = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(program)
+program = plugin("plugin_utils", "machine_program")
 
 MISSING_GROUP = f"no-such-{uuid.uuid4().hex[:8]}"
 # The collection runs it as root, and so do these tests (make test runs as root).
@@ -26,8 +22,7 @@ def test_the_secrets_group_is_found_by_name_and_a_missing_one_is_none(tmp_path):
     tls = found["paths"][str(tmp_path / "tls")]
     assert (tls["exists"], tls["dir"], tls["uid"], tls["gid"], tls["mode"]) == (True, True, 0, 0, 0o550)
     assert found["paths"][str(tmp_path / "jupyter")]["exists"] is False
-    assert program.describe_secrets(MISSING_GROUP, []) == {"gid": None, "members": [], "primary_of": [],
-                                                          "paths": {}}
+    assert program.describe_secrets(MISSING_GROUP, []) == {"gid": None, "members": [], "primary_of": [], "paths": {}}
 
 
 def test_a_group_the_machine_lacks_is_refused_outside_check_mode_and_would_change_in_it():
@@ -60,5 +55,5 @@ def test_check_mode_reports_keys_placed_for_the_image_user_as_to_change_and_chan
         {"path": str(tls), "owner": "0", "group": MISSING_GROUP, "mode": 0o550,
          "files": [{"name": "key.pem", "content": "secret", "mode": 0o440}]}]})
     assert result == {"changed": True, "changed_paths": [str(tls), str(tls / "key.pem")]}
-    assert [(p.stat().st_uid, p.stat().st_mode & 0o777) for p in (tls, tls / "key.pem")] == [(1000, 0o500),
-                                                                                            (1000, 0o400)]
+    assert [(p.stat().st_uid, p.stat().st_mode & 0o777) for p in (tls, tls / "key.pem")] == [
+        (1000, 0o500), (1000, 0o400)]
