@@ -16,10 +16,10 @@ from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action 
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={
+        args = self.validate_argument_spec(argument_spec={
             "image": {"type": "str"}, "group": {"type": "str"}, "paths": {"type": "dict", "default": {}},
             "root": {"type": "str"}, "secrets_group": {"type": "str"},
-            "secrets_paths": {"type": "list", "elements": "str", "default": []}})
+            "secrets_paths": {"type": "list", "elements": "str", "default": []}})[1]
         params = {key: args[key] for key in ("image", "paths", "root", "secrets_group", "secrets_paths")}
         result.update(self.run_remote("machine_info", params, task_vars))
         if args["group"] and not result.get("failed") and not result.get("unreachable"):

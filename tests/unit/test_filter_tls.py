@@ -2,6 +2,9 @@
 and whether it refuses a CA near its end. Certificates here are made with the cryptography library directly."""
 import datetime
 import ipaddress
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
@@ -95,3 +98,19 @@ def test_each_filter_is_offered_under_its_own_name():
     offered = tls.FilterModule().filters()
     assert sorted(offered) == ["dask_certificate_current", "dask_certificate_expiry"]
     assert all(getattr(tls, name) is function for name, function in offered.items())
+
+
+def test_without_cryptography_the_filters_load_and_say_what_is_missing():
+    """A controller without the library still loads the collection's filters (ansible-doc lists them)."""
+    program = ("import sys; sys.modules['cryptography'] = None\n"
+               "from collection import plugin\n"
+               "tls = plugin('filter', 'dask_tls')\n"
+               "from ansible.errors import AnsibleFilterError\n"
+               "try:\n"
+               "    tls.dask_certificate_expiry('ca.pem')\n"
+               "except AnsibleFilterError as exc:\n"
+               "    print('refused:', exc)\n")
+    ran = subprocess.run([sys.executable, "-c", program], cwd=Path(__file__).parent, capture_output=True, text=True,
+                         check=False, timeout=60)
+    assert ran.stdout.startswith("refused:") and "need the Python library cryptography" in ran.stdout, \
+        ran.stdout + ran.stderr
