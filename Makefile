@@ -49,7 +49,7 @@ up: setup engine
 down: setup
 	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
 
-## lint: yamllint, ansible-lint (production profile), ansible-test sanity and the generated variable tables
+## lint: yamllint, ansible-lint (production profile), ansible-test sanity and the docs generated from the argument specs
 lint: test-setup
 	$(BIN)/pytest tests/test_lint.py tests/test_sanity.py
 
