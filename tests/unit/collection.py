@@ -14,9 +14,11 @@ PACKAGE = "ansible_collections.adhoc.dask_cluster"
 
 def _register_packages() -> None:
     """ansible_collections.adhoc.dask_cluster as a package whose directory is the checkout, as Ansible's collection
-    loader maps it; plugins/ and its folders are namespace packages below it."""
+    loader maps it; plugins/ and its folders are namespace packages below it. The other collections come from
+    .collections when `make setup` has put them there."""
     parent = ""
-    for part, path in (("ansible_collections", []), ("adhoc", []), ("dask_cluster", [str(ROOT)])):
+    installed = [str(ROOT / ".collections" / "ansible_collections")]
+    for part, path in (("ansible_collections", installed), ("adhoc", []), ("dask_cluster", [str(ROOT)])):
         name = f"{parent}.{part}" if parent else part
         if name not in sys.modules:
             package = types.ModuleType(name)
