@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INVENTORY ?= inventories/local
+SANITY := .cache/ansible-test
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
@@ -21,10 +22,15 @@ $(VENV)/.setup: requirements.txt
 	$(BIN)/python tools/install_collections.py
 	touch $@
 
-test-setup: setup $(VENV)/.test-setup
+test-setup: setup $(VENV)/.test-setup $(SANITY)/.setup
 
 $(VENV)/.test-setup: requirements-test.txt requirements.txt
 	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+# ansible-test's own environment for each sanity test, with the packages it pins (from PyPI): see tools/sanity.py.
+$(SANITY)/.setup: $(VENV)/.setup .collections/.setup tools/sanity.py
+	$(BIN)/python tools/sanity.py --prime
 	touch $@
 
 ## engine: a running Docker engine on this machine (installs Debian's docker.io when missing)
@@ -43,9 +49,9 @@ up: setup engine
 down: setup
 	$(BIN)/ansible-playbook playbooks/down.yml -i $(INVENTORY)
 
-## lint: yamllint, ansible-lint (production profile) and docs/variables.md's tables
+## lint: yamllint, ansible-lint (production profile), ansible-test sanity and the docs generated from the argument specs
 lint: test-setup
-	$(BIN)/pytest tests/test_lint.py
+	$(BIN)/pytest tests/test_lint.py tests/test_sanity.py
 
 ## test: everything CI runs: lint, input validation, every Molecule scenario (two at a time: see tests/conftest.py)
 test: test-setup lab

@@ -38,7 +38,8 @@ FIRST = ["test_molecule.py", "test_validation.py", "test_local_cluster.py"]
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.name != "test_molecule.py":
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
+            # By path: a file is its own group wherever it lies under tests/.
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(ROOT).as_posix()))
     items.sort(key=lambda item: FIRST.index(item.path.name) if item.path.name in FIRST else len(FIRST))
 
 

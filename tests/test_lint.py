@@ -14,7 +14,7 @@ def test_ansible_lint_production_profile_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_variable_tables_match_the_argument_specs():
+def test_the_variable_tables_and_role_readmes_match_the_argument_specs():
     result = run(str(BIN / "python"), "tools/role_docs.py", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 

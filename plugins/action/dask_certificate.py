@@ -16,12 +16,17 @@ import secrets
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption, PrivateFormat,
-                                                          load_pem_private_key)
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+# Without the library the plugin still loads (ansible-doc documents it), and a task says what is missing.
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption, PrivateFormat,
+                                                              load_pem_private_key)
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError:
+    x509 = None
 
 # The machines' program writes its files the same way; it is standard library only, so it imports here too.
 from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_program import write_atomically
@@ -39,10 +44,10 @@ ARGUMENT_SPEC = {
 
 
 def general_name(entry: str) -> x509.GeneralName:
-    kind, _, value = entry.partition(":")
-    if kind == "IP":
+    kind, colon, value = entry.partition(":")
+    if colon and kind == "IP":
         return x509.IPAddress(ipaddress.ip_address(value))
-    if kind == "DNS":
+    if colon and kind == "DNS":
         return x509.DNSName(value)
     raise AnsibleActionFail(f"subject_alt_name entry {entry!r} must start with IP: or DNS:")
 
@@ -131,7 +136,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if x509 is None:
+            raise AnsibleActionFail("adhoc.dask_cluster.dask_certificate needs the Python library cryptography on "
+                                    "the controller (pip install -r requirements.txt)")
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         if args["ca"]:
             key_path, cert_path = args["ca_key_path"], args["ca_path"]
             signed = issue_ca(cert_path, key_path, args["common_name"], args["days"], args["new_key"])

@@ -24,6 +24,6 @@ ARGUMENT_SPEC = {
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         params = {**args, "check_mode": bool(self._task.check_mode)}
         return {**result, **self.run_remote("cluster_remove", params, task_vars)}

@@ -21,9 +21,10 @@ class ActionModule(MachineProgramAction):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         answer = self.run_remote("container_exec", args, task_vars)
         if "rc" in answer and answer["rc"] != 0:
-            answer.update(failed=True, msg=f"{args['argv'][0]} in {args['container']} exited with {answer['rc']}: "
-                                            f"{(answer['stderr'] or answer['stdout']).strip()[-2000:]}")
+            output = (answer["stderr"] or answer["stdout"]).strip()[-2000:]
+            answer.update(failed=True,
+                          msg=f"{args['argv'][0]} in {args['container']} exited with {answer['rc']}: {output}")
         return {**result, **answer}

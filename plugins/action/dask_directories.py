@@ -42,7 +42,7 @@ def octal_mode(value, where: str) -> int:
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         directories = []
         for directory in args["directories"]:
             if not directory["path"].startswith("/"):

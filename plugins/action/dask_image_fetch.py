@@ -32,12 +32,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec={
+        args = self.validate_argument_spec(argument_spec={
             "src": {"type": "str", "required": True},
             "dest": {"type": "path", "required": True},
             "chunk_size": {"type": "int", "default": 64 * 1024 * 1024},
             "progress_interval": {"type": "float", "default": 3},
-        })
+        })[1]
         src, dest = args["src"], os.path.abspath(args["dest"])
         if not os.path.isdir(os.path.dirname(dest)):
             raise AnsibleActionFail(f"{os.path.dirname(dest)} is not a directory on the controller")

@@ -30,13 +30,13 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec={
+        args = self.validate_argument_spec(argument_spec={
             "src": {"type": "path", "required": True},
             "dest": {"type": "str", "required": True},
             "mode": {"type": "raw", "default": "0600"},
             "chunk_size": {"type": "int", "default": 64 * 1024 * 1024},
             "progress_interval": {"type": "float", "default": 3},
-        })
+        })[1]
         src, dest = args["src"], args["dest"]
         if not os.path.isfile(src):
             raise AnsibleActionFail(f"{src} is not a file on the controller")

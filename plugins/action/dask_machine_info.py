@@ -17,5 +17,5 @@ ARGUMENT_SPEC = {
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         return {**result, **self.run_remote("machine_info", args, task_vars)}

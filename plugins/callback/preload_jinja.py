@@ -19,7 +19,7 @@ description:
   - It prints nothing and changes no task's behaviour. Enable it with C(callbacks_enabled =
     adhoc.dask_cluster.preload_jinja) in ansible.cfg, as this collection's own ansible.cfg does.
 version_added: 0.6.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 requirements:
   - enabled in callbacks_enabled
 """

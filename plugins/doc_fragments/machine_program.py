@@ -8,6 +8,7 @@ options: {}
 attributes:
   check_mode:
     support: full
+    description: In check mode it reports what it would change, and changes nothing on the machine.
 notes:
   - Reaches the engine on its unix socket (C(DOCKER_HOST) when that names one, else C(/var/run/docker.sock)).
   - Runs as a small program sent over the connection Ansible holds (become applies as for a module), so no

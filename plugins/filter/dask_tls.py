@@ -7,9 +7,20 @@ import ipaddress
 import os
 
 from ansible.errors import AnsibleFilterError
-# At the top, so that the callback adhoc.dask_cluster.preload_jinja imports them once, before the forks.
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+
+# At the top, so that the callback adhoc.dask_cluster.preload_jinja imports them once, before the forks. Without
+# the library the file still loads (ansible-doc lists the filters), and using a filter says what is missing.
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+except ImportError:
+    x509 = None
+
+
+def _need_cryptography() -> None:
+    if x509 is None:
+        raise AnsibleFilterError("adhoc.dask_cluster's certificate filters need the Python library cryptography on "
+                                 "the controller (pip install -r requirements.txt)")
 
 
 def _subject_alt_names(cert) -> list[str]:
@@ -26,6 +37,7 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
     name exactly `sans`, remain valid for more than renew_days, and no CA rotation is asked for. The `tls`
     entry point issues (through the action dask_certificate) only when this is False: re-runs run no module.
     """
+    _need_cryptography()
     if rotate_ca:
         return False
     paths = [f"{prefix}cert.pem", f"{prefix}key.pem", ca_path]
@@ -56,6 +68,7 @@ def dask_certificate_expiry(path: str) -> dict:
     (a fraction; negative once expired)}. The `tls` entry point refuses a CA near its end with it, before any
     machine is touched.
     """
+    _need_cryptography()
     try:
         with open(path, "rb") as fh:
             cert = x509.load_pem_x509_certificate(fh.read())

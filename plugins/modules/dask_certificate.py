@@ -17,7 +17,7 @@ description:
     the C(tls) entry point includes it only when the filter C(dask_certificate_current) says a certificate is
     due. The controller's files are written in check mode too, as the CA's are.
 version_added: 0.6.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   prefix:
     description:
@@ -59,6 +59,7 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Issues in check mode too, as the CA is made in check mode (both are the controller's own files).
 requirements:
   - the Python library cryptography on the controller
 """

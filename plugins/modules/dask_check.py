@@ -9,9 +9,9 @@ description:
   - Each check is a list of conditions (as ansible.builtin.assert's I(that)) and the message to fail with when
     one of them does not hold. Checks run in order; the first failing one ends the task.
   - A message is templated only when its check fails, so it may describe values that only a bad input has.
-  - One task instead of one assert per check: on a controller each task costs a fork per machine.
+  - One task instead of one assert per check, since on a controller each task costs a fork per machine.
 version_added: 0.3.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   checks:
     description: The checks, in order.
@@ -44,6 +44,7 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Evaluates the checks in check mode as in a normal run; it changes nothing either way.
 """
 
 EXAMPLES = r"""

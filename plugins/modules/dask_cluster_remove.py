@@ -15,7 +15,7 @@ description:
     (standard library only), as its action plugin sends it. Teardown (playbooks/down.yml) and the roles' state
     C(absent) use it.
 version_added: 0.3.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
 options:

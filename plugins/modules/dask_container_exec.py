@@ -13,7 +13,7 @@ description:
     with it; the teardown C(dask_cluster_remove) runs the retirement the same way.
   - Skipped in check mode, as any command may change something.
 version_added: 0.6.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
 options:
@@ -33,6 +33,7 @@ options:
 attributes:
   check_mode:
     support: none
+    description: Skipped in check mode, as any command may change something.
 """
 
 EXAMPLES = r"""

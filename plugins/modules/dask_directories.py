@@ -21,7 +21,7 @@ description:
   - The contents travel on the connection's standard input (as a pipelined module's arguments do), never on a
     command line, and no result or message carries them, so a private key needs no C(no_log) on the task.
 version_added: 0.4.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
 options:

@@ -18,7 +18,7 @@ description:
     no chunk on the machine.
   - Always reports a change, since the caller decides whether the controller needs the file.
 version_added: 0.8.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   src:
     description: File on the machine.

@@ -15,7 +15,7 @@ description:
     other user of the machine can reach the file before or after it is loaded.
   - Always reports a change, since the caller decides whether the machine needs the file.
 version_added: 0.2.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   src:
     description: File on the controller.

@@ -14,7 +14,7 @@ description:
     contact with every machine uses it.
   - A machine that does not answer over SSH is unreachable, as for a module (so C(ignore_unreachable) works).
 version_added: 0.4.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
 options:

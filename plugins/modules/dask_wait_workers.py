@@ -12,7 +12,7 @@ description:
   - Never fails because workers are missing. It returns the last answer (C(json)) and the last error (C(msg)),
     and the tasks after it name what is missing.
 version_added: 0.3.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   url:
     description: The identity endpoint, e.g. C(https://127.0.0.1:8787/json/identity.json).
@@ -37,6 +37,7 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Waits in check mode as in a normal run; it only reads.
 """
 
 EXAMPLES = r"""
@@ -62,11 +63,10 @@ seconds:
 """
 
 import json  # noqa: E402
-import ssl  # noqa: E402
 import time  # noqa: E402
-import urllib.request  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.urls import ConnectionError as UrlsError, open_url  # noqa: E402
 
 
 def joined(answer) -> list[str]:
@@ -86,14 +86,13 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    context = ssl.create_default_context(cafile=params["ca_path"]) if params["ca_path"] else None
     expected, answer, error = sorted(params["names"]), None, "no answer yet"
     started = time.monotonic()
     while True:
         try:
-            with urllib.request.urlopen(params["url"], timeout=5, context=context) as response:
+            with open_url(params["url"], timeout=5, ca_path=params["ca_path"]) as response:
                 answer, error = json.load(response), ""
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, UrlsError) as exc:
             error = f"{params['url']}: {exc}"
         if answer is not None and joined(answer) == expected:
             break

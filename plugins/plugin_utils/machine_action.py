@@ -42,8 +42,7 @@ class MachineProgramAction(ActionBase):
         result: dict[str, t.Any] = {}
         python = self._python(task_vars, result)
         program = f"{REMOTE_PROGRAM}\nrun({job!r}, json.loads({json.dumps(params)!r}))\n"
-        ran = self._low_level_execute_command(f"{shlex.quote(python)} -", sudoable=True,
-                                               in_data=program.encode())
+        ran = self._low_level_execute_command(f"{shlex.quote(python)} -", sudoable=True, in_data=program.encode())
         output = ran.get("stdout", "").strip()
         try:
             answer = json.loads(output.splitlines()[-1]) if output else None

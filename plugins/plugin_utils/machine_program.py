@@ -416,10 +416,12 @@ def read_small_file(target):
         return None
     except OSError as exc:
         raise JobError("%s is not a regular file (%s): remove it" % (target, exc))
+    # Checked before a file object is made of it: Python refuses to make one of a directory.
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+        os.close(descriptor)
+        raise JobError("%s is not a small regular file: remove it" % target)
     with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            raise JobError("%s is not a small regular file: remove it" % target)
         return handle.read(MAX_FILE_BYTES + 1)
 
 

@@ -61,7 +61,9 @@ SYSTEM_DIRECTORIES = frozenset({
 
 def dask_clean_path(value) -> bool:
     """True for an absolute path written as it resolves lexically: no '.', '..', '//' or trailing '/'."""
-    return isinstance(value, str) and value.startswith("/") and posixpath.normpath(value) == value
+    # normpath keeps a leading '//' (POSIX leaves its meaning to the system), and Linux reads it as '/'.
+    return (isinstance(value, str) and value.startswith("/") and not value.startswith("//")
+            and posixpath.normpath(value) == value)
 
 
 def dask_data_root(value) -> bool:

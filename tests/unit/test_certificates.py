@@ -1,15 +1,11 @@
-"""The action dask_certificate: the cluster's CA, and certificates that it signs and that TLS servers and
-clients accept. Its functions directly (milliseconds), and once through Ansible as the `tls` entry point runs it."""
-import json
-import sys
-
-from conftest import BIN, ROOT, run
+"""The action dask_certificate's issuing functions, called directly: the cluster's CA, and certificates that it
+signs for TLS servers and clients, with keys kept or renewed (test_actions.py runs the action itself)."""
+from collection import plugin
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-sys.path.insert(0, str(ROOT / ".collections"))
-from ansible_collections.adhoc.dask_cluster.plugins.action import dask_certificate  # noqa: E402
+dask_certificate = plugin("action", "dask_certificate")
 
 
 def issue(ca=False, prefix=None, common_name="", subject_alt_name=(), ca_path="", ca_key_path="", days=1,
@@ -73,13 +69,3 @@ def test_keys_are_kept_when_reissued_and_renewed_on_rotation(tmp_path):
     assert (tmp_path / "m-key.pem").read_bytes() != first_key
     read(tmp_path / "m-cert.pem").verify_directly_issued_by(read(ca_path))
 
-
-def test_ansible_runs_the_action_on_the_controller_and_reports_the_files(tmp_path):
-    args = {"ca": True, "common_name": "CA", "ca_path": str(tmp_path / "ca.pem"),
-            "ca_key_path": str(tmp_path / "ca-key.pem"), "days": 3}
-    result = run(str(BIN / "ansible"), "localhost", "-c", "local", "-i", "localhost,", "-o",
-                 "-m", "adhoc.dask_cluster.dask_certificate", "-a", json.dumps(args), timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    answer = json.loads(result.stdout.split("=>", 1)[1])
-    assert answer["changed"] and answer["cert_path"] == args["ca_path"] and answer["key_path"] == args["ca_key_path"]
-    assert answer["not_after"] == read(tmp_path / "ca.pem").not_valid_after_utc.isoformat()

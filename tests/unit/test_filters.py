@@ -1,22 +1,13 @@
 """The filters that decide, on the controller, what a machine's listing means: whose names and ports are
-taken (by other clusters, or by any other program), whether the cluster runs with the current certificate, and which image answer is the latest. A wrong
-answer here would skip a refusal or a placement, which the end-to-end tests see only in some states."""
-import importlib.util
-from pathlib import Path
+taken (by other clusters, or by any other program), whether a container already runs as asked, and which
+image answer is the latest. A wrong answer here would skip a refusal or a placement, which the end-to-end tests
+see only in some states."""
+from collection import plugin
 
-FILTERS = Path(__file__).resolve().parent.parent / "plugins" / "filter"
-LABEL_CLUSTER, LABEL_PORTS = "cluster", "ports"
+LABEL_CLUSTER, LABEL_PORTS, LABEL_SPEC = "cluster", "ports", "spec"
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(name, FILTERS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-containers = load("dask_containers")
-images = load("dask_images")
+containers = plugin("filter", "dask_containers")
+images = plugin("filter", "dask_images")
 
 
 def container(name, state="running", **labels):
@@ -80,14 +71,38 @@ def test_only_this_clusters_containers_with_another_identity_count_as_another_st
     assert containers.dask_other_identities(listing[:1] + listing[2:], LABEL_CLUSTER, "dask", "identity", "a1") == []
 
 
-def test_memory_limits_and_paths_are_read_as_dask_and_the_kernel_would():
-    spec = importlib.util.spec_from_file_location("dask_tests", FILTERS.parent / "test" / "dask.py")
-    tests = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tests)
-    accepted = ["auto", 0.5, "1", 1, "4GiB", "1500MB", 4_000_000_000, "0.25"]
-    refused = ["1.5", 0, "0", "0GB", "-2GB", "lots", True, 512, "100MB"]
-    assert [v for v in accepted if not tests.dask_memory_limit(v)] == []
-    assert [v for v in refused if tests.dask_memory_limit(v)] == []
-    assert [p for p in ["/var/lib/dask_cluster", "/srv/dask", "/home/alice/dask"] if not tests.dask_data_root(p)] == []
-    assert [p for p in ["/", "/home", "/var", "/var/lib", "relative", "/a/../b", "/a/", "/a//b", "/a/./b", ""]
-            if tests.dask_data_root(p)] == []
+def test_a_spec_hash_ignores_key_order_and_follows_every_value():
+    spec = {"image": "gds:1", "command": ["dask", "scheduler"], "env": {"A": "1", "B": "2"}, "labels": {"x": "y"}}
+    reordered = {"labels": {"x": "y"}, "env": {"B": "2", "A": "1"}, "command": ["dask", "scheduler"], "image": "gds:1"}
+    assert containers.dask_spec_hash(spec) == containers.dask_spec_hash(reordered)
+    changed = [dict(spec, image="gds:2"), dict(spec, command=["scheduler", "dask"]), dict(spec, env={"A": "1"}),
+               dict(spec, labels={"x": "z"})]
+    hashes = {containers.dask_spec_hash(variant) for variant in [spec, *changed]}
+    assert len(hashes) == 1 + len(changed)
+
+
+def test_a_container_carries_its_specs_labels_and_the_specs_hash():
+    spec = {"image": "gds:1", "labels": {LABEL_CLUSTER: "dask", LABEL_PORTS: "8786"}}
+    assert containers.dask_spec_labels(spec, LABEL_SPEC) == {
+        LABEL_CLUSTER: "dask", LABEL_PORTS: "8786", LABEL_SPEC: containers.dask_spec_hash(spec)}
+    assert containers.dask_spec_labels({"image": "gds:1"}, LABEL_SPEC) == {
+        LABEL_SPEC: containers.dask_spec_hash({"image": "gds:1"})}
+
+
+def test_a_container_runs_as_asked_only_running_on_that_image_from_that_spec():
+    spec = {"image": "gds:1", "command": ["dask", "worker"]}
+    made = dict(container("dask-worker", **containers.dask_spec_labels(spec, LABEL_SPEC)), ImageID="sha256:a")
+    runs_as = containers.dask_runs_as
+    assert runs_as([container("other"), made], "dask-worker", "sha256:a", spec, LABEL_SPEC)
+    assert not runs_as([made], "dask-worker", "sha256:b", spec, LABEL_SPEC)  # a new image under the same tag
+    assert not runs_as([made], "dask-worker", "", spec, LABEL_SPEC)  # the machine holds no such image
+    assert not runs_as([made], "dask-worker", "sha256:a", dict(spec, command=["dask", "scheduler"]), LABEL_SPEC)
+    assert not runs_as([dict(made, State="exited")], "dask-worker", "sha256:a", spec, LABEL_SPEC)
+    assert not runs_as([made], "dask-scheduler", "sha256:a", spec, LABEL_SPEC)
+    assert not runs_as(None, "dask-worker", "sha256:a", spec, LABEL_SPEC)
+
+
+def test_each_filter_is_offered_under_its_own_name():
+    for module in (containers, images):
+        offered = module.FilterModule().filters()
+        assert offered and all(getattr(module, name) is function for name, function in offered.items())

@@ -1,0 +1,230 @@
+"""The machine program's Engine API jobs (plugins/plugin_utils/machine_program.py) against a stand-in engine on a
+unix socket (DOCKER_HOST), which answers as Docker's does and records each call: what a teardown removes and in
+which way, what a read keeps of other people's containers, and how a command's output is told apart."""
+import json
+import socketserver
+import threading
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from collection import plugin
+
+program = plugin("plugin_utils", "machine_program")
+CLUSTER, ROLE = "io.github.adhoc.dask_cluster.cluster", "io.github.adhoc.dask_cluster.role"
+
+
+class Engine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Answers GET with routes[path]; records every call as (method, path, query); a DELETE or stop of a container
+    it does not list answers 404, as the engine does."""
+    daemon_threads = True
+
+    def __init__(self, path, routes):
+        self.routes, self.calls, self.lock = routes, [], threading.Lock()
+        super().__init__(path, Handler)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status, body):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, method):
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length)) if length else None
+        with self.server.lock:
+            self.server.calls.append((method, url.path, {k: v[0] for k, v in parse_qs(url.query).items()}, body))
+        answer = self.server.routes.get((method, url.path))
+        if answer is None and method in ("DELETE", "POST"):
+            known = {c["Id"] for c in self.server.routes.get(("GET", "/containers/json"), [])}
+            answer = (204, b"") if url.path.split("/")[2] in known else (404, {"message": "No such container"})
+        status, payload = answer if isinstance(answer, tuple) else (200, answer)
+        self._answer(status, payload)
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    servers = []
+
+    def start(routes):
+        path = str(tmp_path / "docker.sock")
+        server = Engine(path, routes)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def ours(name, role, state="running", cluster="dask"):
+    return {"Id": f"id-{name}", "Names": [f"/{name}"], "State": state, "Labels": {CLUSTER: cluster, ROLE: role}}
+
+
+def removal(root, roles, paths=(), check_mode=False):
+    return {"cluster": "dask", "label_cluster": CLUSTER, "label_role": ROLE, "roles": roles, "root": str(root),
+            "paths": [str(p) for p in paths], "graceful_roles": ["jupyter"], "stop_timeout": 7,
+            "check_mode": check_mode}
+
+
+def test_teardown_stops_jupyter_first_removes_the_others_at_once_and_then_the_clusters_files(tmp_path, engine):
+    listed = [ours("dask-scheduler", "scheduler"), ours("dask-jupyter", "jupyter"),
+              ours("dask-worker", "worker", state="exited")]
+    server = engine({("GET", "/containers/json"): listed})
+    root = tmp_path / "dask"
+    (root / "worker-space" / "spill").mkdir(parents=True)
+    (root / program.MARKER).touch()
+    result = program.cluster_remove(removal(root, ["scheduler", "jupyter", "worker"], [root / "worker-space"]))
+    assert result == {"changed": True, "retired": [], "removed": ["dask-worker", "dask-jupyter", "dask-scheduler"],
+                      "removed_paths": [str(root / "worker-space")]}
+    listing = server.calls[0]
+    assert listing[:2] == ("GET", "/containers/json")
+    assert json.loads(listing[2]["filters"]) == {"label": [f"{CLUSTER}=dask"]}
+    # Only Jupyter is stopped (with the timeout) before it goes; every container is removed with force.
+    assert [(m, p, q) for m, p, q, _ in server.calls if m == "POST"] == [
+        ("POST", "/containers/id-dask-jupyter/stop", {"t": "7"})]
+    assert sorted(p for m, p, q, _ in server.calls if m == "DELETE" and q == {"force": "true"}) == [
+        "/containers/id-dask-jupyter", "/containers/id-dask-scheduler", "/containers/id-dask-worker"]
+    assert not root.exists()  # nothing but the marker was left
+
+
+def test_teardown_of_some_roles_leaves_the_rest_and_check_mode_only_lists(tmp_path, engine):
+    listed = [ours("dask-scheduler", "scheduler"), ours("dask-worker", "worker")]
+    server = engine({("GET", "/containers/json"): listed})
+    root = tmp_path / "dask"
+    (root / "notebooks").mkdir(parents=True)
+    (root / program.MARKER).touch()
+    assert program.cluster_remove(removal(root, ["worker"], [root / "worker-space"], check_mode=True)) == {
+        "changed": True, "retired": [], "removed": ["dask-worker"], "removed_paths": []}
+    assert [m for m, *_ in server.calls] == ["GET"]
+    program.cluster_remove(removal(root, ["worker"]))
+    assert [p for m, p, *_ in server.calls if m == "DELETE"] == ["/containers/id-dask-worker"]
+    assert (root / "notebooks").is_dir()
+
+
+def test_a_container_gone_since_the_listing_is_removed_already(tmp_path, engine):
+    server = engine({("GET", "/containers/json"): [ours("dask-worker", "worker")],
+                     ("DELETE", "/containers/id-dask-worker"): (404, {"message": "No such container"})})
+    assert program.cluster_remove(removal(tmp_path / "dask", ["worker"]))["removed"] == ["dask-worker"]
+    assert len(server.calls) == 2
+
+
+def test_teardown_refuses_paths_outside_the_clusters_directory_before_removing_anything(tmp_path, engine):
+    server = engine({("GET", "/containers/json"): [ours("dask-worker", "worker")]})
+    (tmp_path / "home").mkdir()
+    with pytest.raises(program.JobError, match="refusing to remove"):
+        program.cluster_remove(removal(tmp_path / "dask", ["worker"], [tmp_path / "home"]))
+    (tmp_path / "dask").mkdir()
+    (tmp_path / "dask" / "thesis.tex").write_text("")
+    with pytest.raises(program.JobError, match="was not made by this collection"):
+        program.cluster_remove(removal(tmp_path / "dask", ["worker"], [tmp_path / "dask" / "worker-space"]))
+    assert [m for m, *_ in server.calls] == ["GET", "GET"] and (tmp_path / "home").is_dir()
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return bytes([stream, 0, 0, 0]) + len(data).to_bytes(4, "big") + data
+
+
+WORKERS = "io.github.adhoc.dask_cluster.workers"
+RETIRE = {"argv": ["python", "-c", "retire"], "label_workers": WORKERS}
+
+
+def worker_with_names(names, state="running"):
+    container = ours("dask-worker", "worker", state=state)
+    container["Labels"][WORKERS] = json.dumps(names)
+    return container
+
+
+def retirement(answer: bytes, exit_code=0):
+    return {("POST", "/containers/id-dask-worker/exec"): (201, {"Id": "r1"}),
+            ("POST", "/exec/r1/start"): frame(1, answer), ("GET", "/exec/r1/json"): {"ExitCode": exit_code}}
+
+
+def test_leaving_workers_are_retired_in_their_container_before_it_is_removed(tmp_path, engine):
+    server = engine({("GET", "/containers/json"): [worker_with_names(["lab1-0", "lab1-1"])],
+                     **retirement(b'{"retired": ["lab1-1", "lab1-0"], "absent": []}\n')})
+    result = program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"]), retire=RETIRE))
+    assert result["retired"] == ["lab1-0", "lab1-1"] and result["removed"] == ["dask-worker"]
+    calls = [(m, p) for m, p, *_ in server.calls]
+    assert calls.index(("POST", "/exec/r1/start")) < calls.index(("DELETE", "/containers/id-dask-worker"))
+    exec_body = next(body for m, p, q, body in server.calls if p == "/containers/id-dask-worker/exec")
+    assert exec_body["Cmd"] == ["python", "-c", "retire", "lab1-0", "lab1-1"]
+
+
+@pytest.mark.parametrize("answer, exit_code, reason", [
+    (b'{"retired": [], "absent": ["lab1-1"]}\n', 0, "the scheduler does not know lab1-1"),
+    (b'{"retired": ["lab1-0"], "absent": []}\n', 0, "the scheduler retired only lab1-0"),
+    (b"OSError: Timed out trying to connect\n", 1, "the retirement could not run in container dask-worker: OSError"),
+])
+def test_workers_not_all_retired_stop_the_removal_before_anything_goes(tmp_path, engine, answer, exit_code, reason):
+    server = engine({("GET", "/containers/json"): [worker_with_names(["lab1-0", "lab1-1"])],
+                     **retirement(answer, exit_code)})
+    (tmp_path / "dask" / "worker-space").mkdir(parents=True)
+    with pytest.raises(program.JobError) as failure:
+        program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"], [tmp_path / "dask" / "worker-space"]),
+                                    retire=RETIRE))
+    assert "its workers (lab1-0, lab1-1) were not retired" in str(failure.value) and reason in str(failure.value)
+    assert not [m for m, *_ in server.calls if m == "DELETE"] and (tmp_path / "dask" / "worker-space").is_dir()
+
+
+def test_a_stopped_worker_has_nothing_to_hand_on_and_goes_without_retirement(tmp_path, engine):
+    server = engine({("GET", "/containers/json"): [worker_with_names(["lab1"], state="exited")]})
+    result = program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"]), retire=RETIRE))
+    assert result["retired"] == [] and result["removed"] == ["dask-worker"]
+    assert not [p for m, p, *_ in server.calls if "exec" in p]
+
+
+def test_a_commands_output_is_split_into_stdout_and_stderr_with_its_exit_code(engine):
+    stream = frame(1, b"2026.8.0\n") + frame(2, b"warn") + frame(1, b"done\n") + frame(2, b"ing\n")
+    server = engine({("POST", "/containers/dask-scheduler/exec"): (201, {"Id": "e1"}),
+                     ("POST", "/exec/e1/start"): stream, ("GET", "/exec/e1/json"): {"ExitCode": 3}})
+    result = program.container_exec({"container": "dask-scheduler", "argv": ["dask", "--version"], "timeout": 5})
+    assert result == {"changed": False, "rc": 3, "stdout": "2026.8.0\ndone\n", "stderr": "warning\n",
+                      "stdout_lines": ["2026.8.0", "done"], "stderr_lines": ["warning"]}
+    assert server.calls[0][3] == {"Cmd": ["dask", "--version"], "AttachStdout": True, "AttachStderr": True}
+
+
+def test_a_machine_read_keeps_only_the_collections_labels_and_the_fields_it_uses(tmp_path, engine):
+    theirs = {"Id": "x", "Names": ["/db"], "Image": "postgres", "ImageID": "sha256:p", "State": "running",
+              "Status": "Up", "Ports": [], "Command": "postgres -c password=hunter2",
+              "Labels": {"com.example.secret": "s", CLUSTER: "dask"}}
+    server = engine({("GET", "/info"): {"NCPU": 2, "MemTotal": 4 << 30, "ServerVersion": "27.0", "Runtimes": {},
+                                        "Name": "lab0", "Swarm": {}},
+                     ("GET", "/containers/json"): [theirs], ("GET", "/images/json"): [{"Id": "sha256:g"}]})
+    found = program.machine_info({"image": "gds:1", "root": str(tmp_path / "dask")})
+    assert found["host_info"] == {"NCPU": 2, "MemTotal": 4 << 30, "ServerVersion": "27.0", "Runtimes": {}}
+    assert found["containers"] == [{"Id": "x", "Names": ["/db"], "Image": "postgres", "ImageID": "sha256:p",
+                                    "State": "running", "Status": "Up", "Ports": [], "Labels": {CLUSTER: "dask"}}]
+    assert found["images"] == [{"Id": "sha256:g"}] and found["root"]["ours"] is True
+    images_query = [q for m, p, q, _ in server.calls if p == "/images/json"][0]
+    assert json.loads(images_query["filters"]) == {"reference": ["gds:1"]}
+
+
+def test_a_job_prints_one_json_object_and_a_failure_as_failed_with_its_message(tmp_path, engine, capsys, monkeypatch):
+    engine({("GET", "/containers/json"): (500, {"message": "engine is shutting down"})})
+    program.run("cluster_remove", removal(tmp_path / "dask", ["worker"]))
+    assert json.loads(capsys.readouterr().out) == {
+        "failed": True, "msg": "Docker refused GET /containers/json (HTTP 500): engine is shutting down"}
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'nothing-here.sock'}")
+    program.run("machine_info", {})
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["failed"] and "Docker does not answer on" in answer["msg"]
