@@ -15,34 +15,20 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.progress import moved, moving
-
-display = Display()
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.chunked_copy import ChunkedCopyAction, Progress
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-
+class ActionModule(ChunkedCopyAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        args = self.validate_argument_spec(argument_spec={
-            "src": {"type": "str", "required": True},
-            "dest": {"type": "path", "required": True},
-            "chunk_size": {"type": "int", "default": 64 * 1024 * 1024},
-            "progress_interval": {"type": "float", "default": 3},
-        })[1]
+        args = self.chunked_arguments(src={"type": "str", "required": True}, dest={"type": "path", "required": True})
         src, dest = args["src"], os.path.abspath(args["dest"])
         if not os.path.isdir(os.path.dirname(dest)):
             raise AnsibleActionFail(f"{os.path.dirname(dest)} is not a directory on the controller")
-        if not 1 <= args["chunk_size"] <= 1 << 30:  # Linux reads at most about 2 GiB at once
-            raise AnsibleActionFail("chunk_size must be between 1 and 1073741824 (1 GiB)")
         if self._task.check_mode:  # the caller decides whether the controller needs the file
             return {**result, "changed": True, "dest": dest}
 
@@ -53,8 +39,10 @@ class ActionModule(ActionBase):
         try:
             with os.fdopen(handle, "wb") as out:
                 tmpdir = self._make_tmp_path()  # before the first module run, which would otherwise make its own
-                size = self._stat(src, host, task_vars, checksum=False)["size"]
-                checksum, seconds = self._receive(src, size, out, tmpdir, args, host, os.path.basename(dest))
+                progress = Progress(host, ("fetching", "fetched"), os.path.basename(dest),
+                                    self._stat(src, host, task_vars, checksum=False)["size"],
+                                    args["progress_interval"])
+                checksum = self._receive(src, out, tmpdir, args["chunk_size"], progress)
             if self._stat(src, host, task_vars, checksum=True)["checksum"] != checksum:
                 raise AnsibleActionFail(f"{dest} does not match {src} on {host} (SHA-256 differs): "
                                         "the fetch was corrupted; run again")
@@ -64,23 +52,22 @@ class ActionModule(ActionBase):
                 os.unlink(partial)
             if tmpdir:
                 self._remove_tmp_path(tmpdir, force=True)
-        display.display(moved(host, "fetched", os.path.basename(dest), size, seconds))
-        return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": size}
+        progress.finished()
+        return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": progress.size}
 
-    def _receive(self, src: str, size: int, out, tmpdir: str, args: dict, host: str, name: str) -> tuple[str, float]:
-        """Fetch src chunk by chunk, appending to out; returns the SHA-256 of what came and the seconds it took."""
-        quote, chunk_size = self._connection._shell.quote, args["chunk_size"]
+    def _receive(self, src: str, out, tmpdir: str, chunk_size: int, progress: Progress) -> str:
+        """Fetch src chunk by chunk, appending to out; returns the SHA-256 of what came."""
+        quote, host, size = self._connection._shell.quote, progress.host, progress.size
         chunk_path = self._connection._shell.join_path(tmpdir, "chunk")
         got, digest = 0, hashlib.sha256()
-        started = shown = time.monotonic()
         # The connecting user makes the chunk file, so that it can fetch what the become user writes into it.
-        self._shell_command(f"touch {quote(chunk_path)}", host, sudoable=False)
+        self.shell_step(f"touch {quote(chunk_path)}", host, sudoable=False)
         with tempfile.TemporaryDirectory() as local:
             local_chunk = os.path.join(local, "chunk")
             while got < size:
                 # dd seeks to the chunk; one read of a regular file gives the whole block unless the file ends.
-                self._shell_command(f"dd if={quote(src)} of={quote(chunk_path)} bs={chunk_size} "
-                                    f"skip={got // chunk_size} count=1", host, sudoable=True)
+                self.shell_step(f"dd if={quote(src)} of={quote(chunk_path)} bs={chunk_size} "
+                                f"skip={got // chunk_size} count=1", host)
                 self._connection.fetch_file(chunk_path, local_chunk)
                 expected, came = min(chunk_size, size - got), os.path.getsize(local_chunk)
                 if came != expected:
@@ -91,11 +78,8 @@ class ActionModule(ActionBase):
                         digest.update(piece)
                         out.write(piece)
                 got += expected
-                now = time.monotonic()
-                if now - shown >= args["progress_interval"] and got < size:
-                    shown = now
-                    display.display(moving(host, "fetching", name, got, size, now - started))
-        return digest.hexdigest(), time.monotonic() - started
+                progress.advanced(got)
+        return digest.hexdigest()
 
     def _stat(self, path: str, host: str, task_vars: dict, checksum: bool) -> dict:
         found = self._execute_module("ansible.legacy.stat", task_vars=task_vars, module_args={
@@ -103,8 +87,3 @@ class ActionModule(ActionBase):
         if found.get("failed") or not found.get("stat", {}).get("isreg"):
             raise AnsibleActionFail(f"{path} is not a file on {host}: {found.get('msg', 'no such file')}")
         return found["stat"]
-
-    def _shell_command(self, command: str, host: str, sudoable: bool) -> None:
-        out = self._low_level_execute_command(command, sudoable=sudoable)
-        if out["rc"] != 0:
-            raise AnsibleActionFail(f"On {host}, `{command}` failed: {out['stderr'] or out['stdout']}")

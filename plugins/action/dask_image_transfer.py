@@ -13,30 +13,18 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import time
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
-from ansible.utils.display import Display
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.progress import moved, moving
-
-display = Display()
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.chunked_copy import ChunkedCopyAction, Progress
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-
+class ActionModule(ChunkedCopyAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        args = self.validate_argument_spec(argument_spec={
-            "src": {"type": "path", "required": True},
-            "dest": {"type": "str", "required": True},
-            "mode": {"type": "raw", "default": "0600"},
-            "chunk_size": {"type": "int", "default": 64 * 1024 * 1024},
-            "progress_interval": {"type": "float", "default": 3},
-        })[1]
+        args = self.chunked_arguments(src={"type": "path", "required": True}, dest={"type": "str", "required": True},
+                                      mode={"type": "raw", "default": "0600"})
         src, dest = args["src"], args["dest"]
         if not os.path.isfile(src):
             raise AnsibleActionFail(f"{src} is not a file on the controller")
@@ -48,47 +36,39 @@ class ActionModule(ActionBase):
         partial = f"{dest}.partial"
         tmpdir = self._make_tmp_path()
         chunk_path = shell.join_path(tmpdir, "chunk")
+        progress = Progress(host, ("copying", "copied"), os.path.basename(src), os.path.getsize(src),
+                            args["progress_interval"])
         try:
-            checksum, seconds = self._send(src, partial, chunk_path, args, host)
+            checksum = self._send(src, partial, chunk_path, args["chunk_size"], progress)
             landed = self._execute_module("ansible.legacy.stat", task_vars=task_vars, module_args={
                 "path": partial, "get_checksum": True, "checksum_algorithm": "sha256"})
             if landed.get("stat", {}).get("checksum") != checksum:
                 raise AnsibleActionFail(f"{dest} on {host} does not match {src} (SHA-256 differs): "
                                         "the transfer was corrupted; run again")
-            self._shell_command(f"chmod {args['mode']} {shell.quote(partial)} && "
-                                f"mv -f {shell.quote(partial)} {shell.quote(dest)}", host)
+            self.shell_step(f"chmod {args['mode']} {shell.quote(partial)} && "
+                            f"mv -f {shell.quote(partial)} {shell.quote(dest)}", host)
         finally:
             self._low_level_execute_command(f"rm -f {shell.quote(partial)}")
             self._remove_tmp_path(tmpdir, force=True)
-        size = os.path.getsize(src)
-        display.display(moved(host, "copied", os.path.basename(src), size, seconds))
-        return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": size}
+        progress.finished()
+        return {**result, "changed": True, "dest": dest, "checksum": checksum, "size": progress.size}
 
-    def _send(self, src: str, partial: str, chunk_path: str, args: dict, host: str) -> tuple[str, float]:
-        """Send src chunk by chunk, appending to partial; returns its SHA-256 and the seconds it took."""
+    def _send(self, src: str, partial: str, chunk_path: str, chunk_size: int, progress: Progress) -> str:
+        """Send src chunk by chunk, appending to partial; returns its SHA-256."""
         shell = self._connection._shell
-        size, sent, digest = os.path.getsize(src), 0, hashlib.sha256()
-        started = shown = time.monotonic()
-        self._shell_command(f"rm -f {shell.quote(partial)} && (umask 077 && set -C && : > {shell.quote(partial)})",
-                            host)
+        sent, digest = 0, hashlib.sha256()
+        self.shell_step(f"rm -f {shell.quote(partial)} && (umask 077 && set -C && : > {shell.quote(partial)})",
+                        progress.host)
         with open(src, "rb") as source, tempfile.TemporaryDirectory() as local:
             local_chunk = os.path.join(local, "chunk")
-            while chunk := source.read(args["chunk_size"]):
+            while chunk := source.read(chunk_size):
                 digest.update(chunk)
                 with open(local_chunk, "wb") as fh:
                     fh.write(chunk)
                 self._connection.put_file(local_chunk, chunk_path)
                 self._fixup_perms2([chunk_path], execute=False)
-                self._shell_command(f"cat {shell.quote(chunk_path)} >> {shell.quote(partial)} && "
-                                    f"rm -f {shell.quote(chunk_path)}", host)
+                self.shell_step(f"cat {shell.quote(chunk_path)} >> {shell.quote(partial)} && "
+                                f"rm -f {shell.quote(chunk_path)}", progress.host)
                 sent += len(chunk)
-                now = time.monotonic()
-                if now - shown >= args["progress_interval"] and sent < size:
-                    shown = now
-                    display.display(moving(host, "copying", os.path.basename(src), sent, size, now - started))
-        return digest.hexdigest(), time.monotonic() - started
-
-    def _shell_command(self, command: str, host: str) -> None:
-        out = self._low_level_execute_command(command)
-        if out["rc"] != 0:
-            raise AnsibleActionFail(f"On {host}, `{command}` failed: {out['stderr'] or out['stdout']}")
+                progress.advanced(sent)
+        return digest.hexdigest()

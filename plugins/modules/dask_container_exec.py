@@ -62,9 +62,4 @@ stderr:
   description: What it wrote to stderr.
   returned: when it ran
   type: str
-stderr_lines:
-  description: I(stderr), line by line.
-  returned: when it ran
-  type: list
-  elements: str
 """

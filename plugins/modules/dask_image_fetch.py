@@ -16,9 +16,10 @@ description:
   - What arrived is checked against the machine's SHA-256 before it is renamed to I(dest) (mode C(0600)). A
     fetch that fails part-way or is corrupted leaves neither I(dest) nor a partial file on the controller, and
     no chunk on the machine.
-  - Always reports a change, since the caller decides whether the controller needs the file.
 version_added: 0.8.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - adhoc.dask_cluster.chunked_copy
 options:
   src:
     description: File on the machine.
@@ -28,15 +29,6 @@ options:
     description: Path on the controller. Its directory must exist.
     type: path
     required: true
-  chunk_size:
-    description:
-      - Bytes per chunk (one command and one file fetch each), at most 1 GiB; the machine holds one in memory.
-    type: int
-    default: 67108864
-  progress_interval:
-    description: Seconds between progress lines.
-    type: float
-    default: 3
 notes:
   - Needs C(dd) on the machine.
 """

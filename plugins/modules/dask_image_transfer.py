@@ -13,9 +13,10 @@ description:
   - C(DEST.partial) is created exclusively, readable by its owner alone. Put I(dest) in a directory only the
     become user can enter (M(ansible.builtin.tempfile) with C(state=directory)), as the roles do, so that no
     other user of the machine can reach the file before or after it is loaded.
-  - Always reports a change, since the caller decides whether the machine needs the file.
 version_added: 0.2.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - adhoc.dask_cluster.chunked_copy
 options:
   src:
     description: File on the controller.
@@ -29,14 +30,6 @@ options:
     description: Permissions of I(dest).
     type: raw
     default: "0600"
-  chunk_size:
-    description: Bytes per chunk (one round trip each).
-    type: int
-    default: 67108864
-  progress_interval:
-    description: Seconds between progress lines.
-    type: float
-    default: 3
 """
 
 EXAMPLES = r"""

@@ -356,7 +356,7 @@ def container_exec(params):
     stdout = b"".join(output[1]).decode(errors="replace")
     stderr = b"".join(output[2]).decode(errors="replace")
     return {"changed": False, "rc": ended["ExitCode"], "stdout": stdout, "stderr": stderr,
-            "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines()}
+            "stdout_lines": stdout.splitlines()}
 
 
 def owner_ids(owner, group, check_mode=False):
