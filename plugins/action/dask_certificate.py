@@ -86,11 +86,15 @@ def existing_key(path: str):
             return load_pem_private_key(handle.read(), password=None)
     except (FileNotFoundError, ValueError):
         return None
+    except (OSError, TypeError) as exc:  # unreadable, or protected by a password
+        raise AnsibleActionFail(f"cannot use the private key {path}: {exc}") from exc
 
 
 def issue_ca(ca_path: str, ca_key_path: str, common_name: str, days: int, new_key: bool) -> x509.Certificate:
-    """The cluster's CA: self-signed, for signing the cluster's certificates only."""
+    """The cluster's CA: self-signed, for signing the cluster's certificates only. Its directory, which holds
+    every key of the cluster on the controller, is for the controller's user alone."""
     key = key_at(ca_key_path, new_key)
+    os.chmod(os.path.dirname(ca_key_path) or ".", 0o700)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     builder = (certificate(common_name, key, subject, key, days)
                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)

@@ -14,6 +14,7 @@ ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "required": True},
     "root": {"type": "str", "required": True},
     "paths": {"type": "list", "elements": "str", "default": []},
+    "paths_when_alone": {"type": "list", "elements": "str", "default": []},
     "graceful_roles": {"type": "list", "elements": "str", "default": ["jupyter"]},
     "stop_timeout": {"type": "int", "default": 10},
     "retire": {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},

@@ -49,6 +49,14 @@ options:
     type: list
     elements: str
     default: []
+  paths_when_alone:
+    description:
+      - Files or directories inside I(root) to remove only when no container of the cluster is left on the
+        machine once those of I(roles) are gone (the machine's keys, which every role's containers read).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.10.0
   graceful_roles:
     description:
       - Roles whose containers get SIGTERM and I(stop_timeout) seconds to close before they are removed.

@@ -266,57 +266,82 @@ def remove_side_by_side(containers, graceful, stop_timeout):
         raise JobError(errors[0])
 
 
+def retirement_answer(stdout_lines):
+    """The retirement script's answer: its last output line that is a JSON object with a list `retired`."""
+    for line in reversed(stdout_lines):
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(answer, dict) and isinstance(answer.get("retired"), list):
+            return answer
+    return None
+
+
 def retire_workers(containers, retire):
-    """Retire the worker processes of each running worker container through the scheduler, which first moves
-    the data they hold to the other workers: retire["argv"] runs in the container with the names its label
+    """Retire the worker processes of each worker container through the scheduler, which moves the data they
+    hold to the other workers: retire["argv"] runs in the container with the names its label
     retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]}. Any
     container whose workers were not all retired stops the removal before anything is removed."""
     retired = []
     for container in containers:
-        if container.get("State") in ("created", "exited", "dead"):
-            continue  # no worker process runs in it: there is nothing to hand on
         name = container["Names"][0].lstrip("/")
+        state = container.get("State")
+        if state in ("created", "exited", "dead", "removing", "restarting"):
+            continue  # no worker process runs in it now: there is nothing to hand on
         names = json.loads((container.get("Labels") or {}).get(retire["label_workers"]) or "[]")
-        if not names:
-            raise JobError("container %s does not say which workers it runs (a release before 0.10 made it): run "
-                           "up.yml once, then this again" % name)
-        ran = container_exec({"container": container["Id"], "argv": retire["argv"] + names, "timeout": 300})
-        try:
-            answer = json.loads(ran["stdout_lines"][-1]) if ran["rc"] == 0 else {}
-        except (IndexError, ValueError):
-            answer = {}
-        if sorted(answer.get("retired", [])) != sorted(names):
-            reason = ("the scheduler does not know %s (restarting, or not joined): wait until it counts them, "
-                      "then run again" % ", ".join(answer["absent"]) if answer.get("absent")
-                      else "the scheduler retired only %s: run again" % (", ".join(answer["retired"]) or "none")
-                      if answer else "the retirement could not run in container %s: %s" % (
-                          name, (ran["stderr"] or ran["stdout"]).strip()[-600:]))
-            raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with "
-                           "their data and nothing was removed: %s. If the scheduler is down, bring the cluster "
-                           "back up (up.yml) and run this again, or take the whole cluster down (down.yml "
-                           "without --limit)." % (", ".join(names), reason))
-        retired += names
+        if state == "paused":
+            reason = "container %s is paused: unpause it (docker unpause %s), then run again" % (name, name)
+        elif not names:
+            reason = "container %s does not say which workers it runs (a release before 0.10 made it): run " \
+                     "up.yml once, then this again" % name
+        else:
+            try:
+                ran = container_exec({"container": container["Id"], "argv": retire["argv"] + names,
+                                      "timeout": retire.get("timeout", 600)})
+            except (JobError, OSError) as exc:
+                ran = {"rc": None, "stdout_lines": [], "stdout": "", "stderr": str(exc)}
+            answer = retirement_answer(ran["stdout_lines"])
+            if answer is not None and sorted(map(str, answer["retired"])) == sorted(names):
+                retired += names
+                continue
+            if answer is None:
+                reason = "the retirement could not run in container %s: %s" % (
+                    name, (ran["stderr"] or ran["stdout"] or "no answer").strip()[-600:])
+            elif answer.get("absent"):
+                reason = "the scheduler does not know %s (restarting, or not joined): wait until it counts " \
+                         "them, then run again" % ", ".join(map(str, answer["absent"]))
+            else:
+                reason = "the scheduler retired only %s: run again" % (", ".join(map(str, answer["retired"]))
+                                                                      or "none")
+        raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with their "
+                       "data and nothing was removed: %s. If the scheduler is down, bring the cluster back up "
+                       "(up.yml) and run this again; -e dask_remove_retire=false removes them without "
+                       "retirement, and the data they hold is lost." % (", ".join(names) or name, reason))
     return retired
 
 
 def cluster_remove(params):
     """Remove the cluster's containers of the given roles (found by label: nothing else is ever listed), then
-    the collection's own paths. With `retire`, the workers of the worker containers are retired first.
-    Containers of graceful_roles are stopped before they are removed; the others are removed with force at
-    once, as `docker rm -f` does."""
+    the collection's own paths, and those of paths_when_alone once no container of the cluster is left on the
+    machine (the keys, which every role's containers read). With `retire`, the workers of the worker
+    containers are retired first. Containers of graceful_roles are stopped before they are removed; the others
+    are removed with force at once, as `docker rm -f` does."""
     listed = call("GET", "/containers/json", {
         "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
     role = params["label_role"]
     ours = sorted((c for c in listed if (c.get("Labels") or {}).get(role) in params["roles"]),
                   key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
     root = params["root"]
-    for path in params["paths"]:
+    staying = [c for c in listed if c not in ours]
+    paths = params["paths"] + ([] if staying else params.get("paths_when_alone") or [])
+    for path in paths:
         if not inside(path, root) or os.path.realpath(path) != path:
             raise JobError("refusing to remove %s: the collection removes only what lies inside %s as written"
                            % (path, root))
-    if params["paths"] and not root_is_ours(root):
+    if paths and not root_is_ours(root):
         raise JobError("refusing to remove anything in %s: it was not made by this collection" % root)
-    removed_paths = [path for path in params["paths"] if os.path.lexists(path)]
+    removed_paths = [path for path in paths if os.path.lexists(path)]
     retired = []
     if not params["check_mode"]:
         if params.get("retire"):

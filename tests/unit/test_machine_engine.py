@@ -170,10 +170,17 @@ def test_leaving_workers_are_retired_in_their_container_before_it_is_removed(tmp
     assert exec_body["Cmd"] == ["python", "-c", "retire", "lab1-0", "lab1-1"]
 
 
+def test_an_answer_printed_before_the_container_ended_counts(tmp_path, engine):
+    engine({("GET", "/containers/json"): [worker_with_names(["lab1"])],
+            **retirement(b'{"retired": ["lab1"], "absent": []}\n', exit_code=137)})
+    assert program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"]), retire=RETIRE))["retired"] == ["lab1"]
+
+
 @pytest.mark.parametrize("answer, exit_code, reason", [
     (b'{"retired": [], "absent": ["lab1-1"]}\n', 0, "the scheduler does not know lab1-1"),
     (b'{"retired": ["lab1-0"], "absent": []}\n', 0, "the scheduler retired only lab1-0"),
     (b"OSError: Timed out trying to connect\n", 1, "the retirement could not run in container dask-worker: OSError"),
+    (b'["not", "an", "answer"]\n', 0, "the retirement could not run in container dask-worker"),
 ])
 def test_workers_not_all_retired_stop_the_removal_before_anything_goes(tmp_path, engine, answer, exit_code, reason):
     server = engine({("GET", "/containers/json"): [worker_with_names(["lab1-0", "lab1-1"])],
@@ -228,3 +235,24 @@ def test_a_job_prints_one_json_object_and_a_failure_as_failed_with_its_message(t
     program.run("machine_info", {})
     answer = json.loads(capsys.readouterr().out)
     assert answer["failed"] and "Docker does not answer on" in answer["msg"]
+
+
+def test_a_paused_worker_is_not_removed_and_a_restarting_one_has_nothing_to_hand_on(tmp_path, engine):
+    server = engine({("GET", "/containers/json"): [worker_with_names(["lab1"], state="paused")]})
+    with pytest.raises(program.JobError, match="container dask-worker is paused: unpause it"):
+        program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"]), retire=RETIRE))
+    assert not [m for m, *_ in server.calls if m == "DELETE"]
+    server.routes[("GET", "/containers/json")] = [worker_with_names(["lab1"], state="restarting")]
+    assert program.cluster_remove(dict(removal(tmp_path / "dask", ["worker"]), retire=RETIRE))["retired"] == []
+
+
+def test_the_keys_go_only_with_the_last_container_of_the_cluster_on_the_machine(tmp_path, engine):
+    root = tmp_path / "dask"
+    (root / "tls").mkdir(parents=True)
+    (root / program.MARKER).touch()
+    keys = dict(removal(root, ["scheduler", "jupyter"]), paths_when_alone=[str(root / "tls")])
+    server = engine({("GET", "/containers/json"): [ours("dask-scheduler", "scheduler"),
+                                                   ours("dask-worker", "worker")]})
+    assert program.cluster_remove(keys)["removed_paths"] == [] and (root / "tls").is_dir()
+    server.routes[("GET", "/containers/json")] = [ours("dask-scheduler", "scheduler")]
+    assert program.cluster_remove(keys)["removed_paths"] == [str(root / "tls")] and not root.exists()

@@ -1,5 +1,7 @@
-"""Retire worker processes by name through the scheduler, which first moves the data they hold to the
-other workers (Dask's graceful retirement), then closes them.
+"""Retire worker processes by name through the scheduler, which moves the data they hold to the other workers
+(Dask's graceful retirement) and gives them no more tasks. They are not closed here: this runs in their own
+container, which would end with them and take this script along before it answered; the container's removal
+ends them.
 
 Run by the `remove` entry point in a worker container of the cluster, whose environment carries the scheduler's
 address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
@@ -9,6 +11,7 @@ Prints one JSON line: {"retired": [names], "absent": [names the scheduler did no
 import json
 import sys
 
+import dask
 from distributed import Client
 
 
@@ -22,10 +25,12 @@ def every_worker(client):
 
 
 names = set(sys.argv[1:])
+if not dask.config.get("scheduler-address", None):
+    sys.exit("DASK_SCHEDULER_ADDRESS is not set in this container: it cannot reach the scheduler")
 with Client(timeout="30s") as client:
     workers = every_worker(client)
     chosen = [addr for addr, info in workers.items() if str(info.get("name")) in names]
-    retired = client.retire_workers(workers=chosen, close_workers=True) if chosen else {}
+    retired = client.retire_workers(workers=chosen, close_workers=False, remove=False) if chosen else {}
     known = {str(workers[addr].get("name")) for addr in chosen}
     print(json.dumps({"retired": sorted(str(info.get("name")) for info in retired.values()),
-                      "absent": sorted(names - known)}))
+                      "absent": sorted(names - known)}), flush=True)
