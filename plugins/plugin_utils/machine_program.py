@@ -312,8 +312,8 @@ def retire_workers(containers, retire):
                 reason = "the scheduler does not know %s (restarting, or not joined): wait until it counts " \
                          "them, then run again" % ", ".join(map(str, answer["absent"]))
             else:
-                reason = "the scheduler retired only %s: run again" % (", ".join(map(str, answer["retired"]))
-                                                                      or "none")
+                done = ", ".join(map(str, answer["retired"])) or "none"
+                reason = "the scheduler retired only %s: run again" % done
         raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with their "
                        "data and nothing was removed: %s. If the scheduler is down, bring the cluster back up "
                        "(up.yml) and run this again; -e dask_remove_retire=false removes them without "
