@@ -87,9 +87,14 @@ def test_expiry_gives_the_end_and_the_days_left_negative_once_past(tmp_path, ca)
     for days in (400, -2):
         issue(tmp_path, ca[0], days=days)
         cert = x509.load_pem_x509_certificate((tmp_path / "lab0-cert.pem").read_bytes())
+        before = datetime.datetime.now(datetime.timezone.utc)
         expiry = tls.dask_certificate_expiry(str(tmp_path / "lab0-cert.pem"))
+        after = datetime.datetime.now(datetime.timezone.utc)
         assert expiry["not_after"] == cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC")
-        assert expiry["days_left"] == pytest.approx(days, abs=0.01)
+        # The days left from the certificate's own end, as read between the two instants around the call.
+        end, day = cert.not_valid_after_utc, datetime.timedelta(days=1)
+        assert (end - after) / day <= expiry["days_left"] <= (end - before) / day
+        assert expiry["days_left"] == pytest.approx(days, abs=1)
     with pytest.raises(AnsibleFilterError, match="missing.pem"):
         tls.dask_certificate_expiry(str(tmp_path / "missing.pem"))
 
