@@ -143,20 +143,12 @@ def machine_info(params):
 
 
 def file_digest(path):
-    """SHA-256 of a small regular file, read without following a link (nor waiting on a pipe); None for anything
-    else or nothing."""
+    """SHA-256 of a small regular file, read as read_small_file reads it; None for anything else or nothing."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+        content = read_small_file(path)
+    except JobError:
         return None
-    try:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
-            return None
-        with os.fdopen(os.dup(descriptor), "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
-    finally:
-        os.close(descriptor)
+    return None if content is None else hashlib.sha256(content).hexdigest()
 
 
 def describe_secrets(group, paths):
