@@ -29,6 +29,8 @@ from urllib.parse import quote, urlencode
 DEFAULT_SOCKET = "/var/run/docker.sock"
 # Order in which a machine's containers are reported: the workers before the processes they talk to.
 REMOVAL_ORDER = {"worker": 0, "jupyter": 1, "scheduler": 2}
+# Seconds a machine's retirement may take: the scheduler moves the data its workers hold to the others.
+RETIRE_TIMEOUT = 600
 
 
 class JobError(Exception):
@@ -290,8 +292,8 @@ def retire_workers(containers, retire):
         else:
             try:
                 ran = container_exec({"container": container["Id"], "argv": retire["argv"] + names,
-                                      "timeout": retire.get("timeout", 600)})
-            except (JobError, OSError) as exc:
+                                      "timeout": RETIRE_TIMEOUT})
+            except JobError as exc:  # every engine failure, a timeout included
                 ran = {"rc": None, "stdout_lines": [], "stdout": "", "stderr": str(exc)}
             answer = retirement_answer(ran["stdout_lines"])
             if answer is not None and sorted(map(str, answer["retired"])) == sorted(names):
