@@ -21,7 +21,7 @@ description:
     in C($DOCKER_CONFIG/config.json), else C(~/.docker/config.json) - its C(auths) entries, and the credential
     helpers it names in C(credHelpers) or C(credsStore) (C(docker-credential-<name>) on the machine's PATH).
 version_added: 0.2.0
-author: adhoc.dask_cluster contributors
+author: adhoc.dask_cluster contributors (!UNKNOWN)
 options:
   name:
     description: Image reference to pull, C(repository:tag) or C(repository@sha256:...).
@@ -55,7 +55,7 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads the engine (and, with I(resolve), the registry); reports the pull or tag it would make.
+    description: Reads the engine (and, with I(resolve), the registry); reports the pull or tag it would make.
 notes:
   - Reaches the engine on its unix socket (C(DOCKER_HOST) when that names one, else C(/var/run/docker.sock)),
     as the collection's other reads of the machine do.
@@ -97,6 +97,7 @@ import base64  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import pwd  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
@@ -130,9 +131,9 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.socket_path)
 
 
-def socket_path(environ=os.environ) -> str:
+def socket_path(environ=None) -> str:
     """The engine's socket: DOCKER_HOST when it names a unix socket, else the default."""
-    host = environ.get("DOCKER_HOST", "")
+    host = (os.environ if environ is None else environ).get("DOCKER_HOST", "")
     if not host:
         return DEFAULT_SOCKET
     if host.startswith("unix://"):
@@ -215,7 +216,7 @@ def parse_repository_tag(reference: str) -> tuple[str, str | None]:
 def registry_of(repository: str) -> str:
     """The registry host a repository lives on: its first component when that names a host (a dot, a port or
     localhost), else Docker Hub."""
-    first, sep, _ = repository.partition("/")
+    first, sep = repository.partition("/")[:2]
     if not sep or ("." not in first and ":" not in first and first != "localhost"):
         return INDEX_NAME
     return INDEX_NAME if first == "index.docker.io" else first
@@ -227,10 +228,12 @@ def hostname_of(key: str) -> str:
     return INDEX_NAME if host == "index.docker.io" else host
 
 
-def config_file(environ=os.environ) -> str:
-    """Where `docker login` keeps this user's credentials."""
-    directory = environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
-    return os.path.join(directory, "config.json")
+def config_file(environ=None) -> str:
+    """Where `docker login` keeps this user's credentials: $DOCKER_CONFIG, else .docker in $HOME (as the docker
+    CLI finds it), else in the user's home directory."""
+    environ = os.environ if environ is None else environ
+    home = environ.get("HOME") or pwd.getpwuid(os.geteuid()).pw_dir
+    return os.path.join(environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json")
 
 
 def from_helper(helper: str, registry: str, runner=subprocess.run) -> dict | None:
@@ -238,7 +241,7 @@ def from_helper(helper: str, registry: str, runner=subprocess.run) -> dict | Non
     server = INDEX_URL if registry == INDEX_NAME else registry
     program = f"docker-credential-{helper}"
     try:
-        answered = runner([program, "get"], input=server.encode(), capture_output=True, timeout=TIMEOUT)
+        answered = runner([program, "get"], input=server.encode(), capture_output=True, timeout=TIMEOUT, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise EngineError(f"config.json names the credential helper {helper}, but {program} did not run "
                           f"({exc}): install it on this machine or remove it from config.json") from exc
@@ -339,7 +342,7 @@ def repo_digest(image: dict, repository: str) -> str:
 
 def registry_digest(engine: Engine, reference: str, auth_file: str) -> str:
     """What the registry serves for reference now, as repository@sha256:..., asked through the engine."""
-    repository, _ = parse_repository_tag(reference)
+    repository = parse_repository_tag(reference)[0]
     descriptor = engine.json("GET", f"/distribution/{quote(reference, safe='/:@')}/json",
                              headers=auth_header(registry_of(repository), auth_file))
     return f"{repository}@{descriptor['Descriptor']['digest']}"
@@ -372,7 +375,7 @@ def move_tag(engine: Engine, image: dict, name: str, check_mode: bool) -> bool:
 def run(module: AnsibleModule) -> dict:
     params = module.params
     reference = params["name"]
-    repository, _ = parse_repository_tag(reference)
+    repository = parse_repository_tag(reference)[0]
     engine, auth_file = Engine(socket_path()), config_file()
     before = engine.image(reference)
     if params["resolve"]:
