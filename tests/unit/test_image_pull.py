@@ -1,21 +1,24 @@
-"""The parts of plugins/modules/dask_image_pull.py that need no Docker engine: how a reference is split and which
-registry it names, which credentials `docker login` left for that registry, the progress summary, and the
-decisions of a run (check mode, resolve) against a stand-in engine. The pulls themselves run for real in the
-Molecule scenario `offline`, against tools/lab_registry.py."""
+"""plugins/modules/dask_image_pull.py without a Docker engine: how a reference is split and which registry it
+names, which credentials `docker login` left for that registry, the progress summary, and whole runs (check mode,
+resolve, a pull's stream, a tag) against a stand-in engine on a unix socket that answers as Docker's does. The
+pulls themselves run for real in the Molecule scenario `offline`, against tools/lab_registry.py."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
+import os
+import pwd
+import socketserver
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
+from collection import plugin
 
-SOURCE = Path(__file__).resolve().parents[2] / "plugins" / "modules" / "dask_image_pull.py"
-spec = importlib.util.spec_from_file_location("dask_image_pull", SOURCE)
-pull = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pull)
+pull = plugin("modules", "dask_image_pull")
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -92,10 +95,10 @@ def test_a_config_file_that_is_not_json_is_named(tmp_path):
         pull.auth_config("lab:5000", str(tmp_path / "config.json"))
 
 
-def test_the_config_file_is_in_docker_config_else_in_the_users_home(monkeypatch):
-    assert pull.config_file({"DOCKER_CONFIG": "/etc/ci-docker"}) == "/etc/ci-docker/config.json"
-    monkeypatch.setenv("HOME", "/home/ci")
-    assert pull.config_file({}) == "/home/ci/.docker/config.json"
+def test_the_config_file_is_in_docker_config_else_in_home_as_the_docker_cli_finds_it():
+    assert pull.config_file({"DOCKER_CONFIG": "/etc/ci-docker", "HOME": "/home/ci"}) == "/etc/ci-docker/config.json"
+    assert pull.config_file({"HOME": "/home/ci"}) == "/home/ci/.docker/config.json"
+    assert pull.config_file({}) == str(Path(pwd.getpwuid(os.geteuid()).pw_dir) / ".docker" / "config.json")
 
 
 def helper_answering(answers: dict, calls: list):
@@ -194,121 +197,186 @@ def test_the_digest_is_the_one_of_the_repository_asked_for():
     assert pull.repo_digest({"RepoDigests": None}, "team/gds") == ""
 
 
-class StandInEngine:
-    """Answers image inspections from a dict and records every other call; a test that pulls fails."""
+class Engine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Images by name (GET /images/<name>/json, 404 when absent), the registry's digest (/distribution/...), a
+    pull that streams `stream` and then holds `pulled` under the name pulled, and tags; records every call as
+    (method, path, query, X-Registry-Auth)."""
+    daemon_threads = True
 
-    def __init__(self, images: dict, registry_digest: str = DIGEST):
-        self.images, self.digest, self.calls = images, registry_digest, []
+    def __init__(self, path, images, stream=(), pulled=None, status=200):
+        self.images, self.stream, self.pulled, self.status = images, list(stream), pulled, status
+        self.calls, self.lock = [], threading.Lock()
+        super().__init__(path, Handler)
 
-    def image(self, name):
-        return self.images.get(name)
 
-    def json(self, method, path, query=None, headers=None, missing_ok=False):
-        self.calls.append((method, path, query))
-        if path.startswith("/distribution/"):
-            return {"Descriptor": {"digest": self.digest}}
-        return None
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
 
-    def stream(self, *args, **kwargs):
-        raise AssertionError("this run must not pull")
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, messages):
+        """As the engine streams a pull: chunked, one JSON message and CRLF a chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for message in messages:
+            chunk = json.dumps(message).encode() + b"\r\n"
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _handle(self, method):
+        url = urlparse(self.path)
+        path, query = unquote(url.path), {k: v[0] for k, v in parse_qs(url.query).items()}
+        engine = self.server
+        with engine.lock:
+            engine.calls.append((method, path, query, self.headers.get("X-Registry-Auth")))
+        if method == "GET" and path.startswith("/images/") and path.endswith("/json"):
+            name = path[len("/images/"):-len("/json")]
+            found = engine.images.get(name)
+            return self._answer(200, found) if found else self._answer(404, {"message": f"No such image: {name}"})
+        if method == "GET" and path.startswith("/distribution/"):
+            return self._answer(200, {"Descriptor": {"digest": DIGEST}})
+        if method == "POST" and path == "/images/create":
+            if engine.status != 200:
+                return self._answer(engine.status, {"message": "pull access denied for team/gds"})
+            separator = "@" if query["tag"].startswith("sha256:") else ":"
+            if engine.pulled:
+                engine.images[f"{query['fromImage']}{separator}{query['tag']}"] = engine.pulled
+            return self._stream(engine.stream)
+        if method == "POST" and path.endswith("/tag"):
+            return self._answer(201, {})
+        return self._answer(404, {"message": "page not found"})
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    """Starts a stand-in engine and points DOCKER_HOST at it; DOCKER_CONFIG is an empty directory."""
+    servers = []
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+
+    def start(images, **kwargs):
+        path = str(tmp_path / "docker.sock")
+        server = Engine(path, images, **kwargs)
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        servers.append(server)
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 class Module:
+    """What run() reads of an AnsibleModule."""
+
     def __init__(self, check_mode: bool, **params):
         self.check_mode = check_mode
         self.params = {"pull": "not_present", "tag_as": None, "resolve": False, "progress_file": None,
                        "progress_interval": 3, **params}
 
 
-@pytest.fixture
-def engine(monkeypatch, tmp_path):
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    monkeypatch.delenv("DOCKER_HOST", raising=False)
-
-    def install(images: dict) -> StandInEngine:
-        standin = StandInEngine(images)
-        monkeypatch.setattr(pull, "Engine", lambda path: standin)
-        return standin
-    return install
-
-
 HELD = {"Id": "sha256:" + "11" * 32, "RepoDigests": [f"team/gds@{DIGEST}"]}
 
 
 def test_check_mode_reports_a_missing_image_as_a_change_and_pulls_nothing(engine):
-    standin = engine({})
+    server = engine({})
     assert pull.run(Module(True, name="team/gds:ci")) == {"changed": True, "image": {}}
-    assert standin.calls == []
+    assert [call[:2] for call in server.calls] == [("GET", "/images/team/gds:ci/json")]
 
 
 def test_check_mode_reports_a_tag_that_would_move_and_moves_nothing(engine):
-    standin = engine({"team/gds:ci": HELD, "team/gds:old": {"Id": "sha256:" + "22" * 32}})
-    result = pull.run(Module(True, name="team/gds:ci", tag_as="team/gds:old"))
-    assert result == {"changed": True, "image": HELD}
-    assert standin.calls == []
+    server = engine({"team/gds:ci": HELD, "team/gds:old": {"Id": "sha256:" + "22" * 32}})
+    assert pull.run(Module(True, name="team/gds:ci", tag_as="team/gds:old")) == {"changed": True, "image": HELD}
+    assert [method for method, *_ in server.calls] == ["GET", "GET"]
 
 
 def test_a_tag_already_in_place_is_no_change(engine):
-    standin = engine({"team/gds:ci": HELD, "team/gds:latest": HELD})
+    server = engine({"team/gds:ci": HELD, "team/gds:latest": HELD})
     assert pull.run(Module(False, name="team/gds:ci", tag_as="team/gds:latest"))["changed"] is False
-    assert standin.calls == []
+    assert [method for method, *_ in server.calls] == ["GET", "GET"]
 
 
 def test_a_tag_is_moved_to_the_image_by_its_id(engine):
-    standin = engine({"team/gds:ci": HELD})
+    server = engine({"team/gds:ci": HELD})
     assert pull.run(Module(False, name="team/gds:ci", tag_as="lab:5000/team/gds:ci"))["changed"] is True
-    assert standin.calls == [("POST", f"/images/{HELD['Id']}/tag", {"repo": "lab:5000/team/gds", "tag": "ci"})]
+    assert server.calls[-1][:3] == ("POST", f"/images/{HELD['Id']}/tag", {"repo": "lab:5000/team/gds", "tag": "ci"})
 
 
 @pytest.mark.parametrize("held, pull_policy, expected", [
-    ({"team/gds:ci": HELD}, "not_present", f"team/gds@{DIGEST}"),    # what the machine holds
+    ({"team/gds:ci": HELD}, "not_present", f"team/gds@{DIGEST}"),  # what the machine holds
     ({"team/gds:ci": {"Id": "sha256:" + "33" * 32, "RepoDigests": []}}, "not_present", ""),  # built here
-    ({}, "not_present", f"team/gds@{DIGEST}"),                            # the registry's
-    ({"team/gds:ci": {"Id": "x", "RepoDigests": []}}, "always", f"team/gds@{DIGEST}"),
+    ({}, "not_present", f"team/gds@{DIGEST}"),  # the registry's
+    ({"team/gds:ci": {"Id": "sha256:" + "33" * 32, "RepoDigests": []}}, "always", f"team/gds@{DIGEST}"),
 ])
 def test_resolve_chooses_the_held_digest_unless_asked_to_ask_the_registry(engine, held, pull_policy, expected):
-    standin = engine(held)
+    server = engine(held)
     result = pull.run(Module(True, name="team/gds:ci", pull=pull_policy, resolve=True))
     assert (result["changed"], result["reference"]) == (False, expected)
-    asked_registry = [call for call in standin.calls if call[1].startswith("/distribution/")]
-    assert bool(asked_registry) == (not held or pull_policy == "always")
+    asked = [path for _, path, *_ in server.calls if path.startswith("/distribution/")]
+    assert asked == ([] if held and pull_policy == "not_present" else ["/distribution/team/gds:ci/json"])
 
 
 def test_resolve_of_a_digest_reference_is_that_reference(engine):
-    standin = engine({})
+    engine({})
     assert pull.run(Module(False, name=f"team/gds@{DIGEST}", resolve=True))["reference"] == f"team/gds@{DIGEST}"
-    assert standin.calls == []
 
 
-class PullingEngine(StandInEngine):
-    """Streams the given messages for a pull, after which the engine holds `after` under every name."""
-
-    def __init__(self, messages: list, after: dict | None):
-        super().__init__({})
-        self.messages, self.after = messages, after
-
-    def stream(self, method, path, query=None, headers=None):
-        self.calls.append((method, path, query))
-        yield from self.messages
-        self.images = {"team/gds:ci": self.after} if self.after else {}
-
-
-def test_a_pull_asks_for_the_tag_and_leaves_its_summary_finished(monkeypatch, tmp_path):
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    standin = PullingEngine(STREAM + [{"status": "Pull complete", "id": "bbb"}], HELD)
-    monkeypatch.setattr(pull, "Engine", lambda path: standin)
+def test_a_pull_asks_for_the_tag_with_the_credentials_and_leaves_its_summary_finished(engine, tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"lab:5000": {"auth": basic("ci", "pw")}}}))
+    stream = [{"status": "Pulling from team/gds", "id": "ci"}, *STREAM[1:], {"status": "Pull complete", "id": "bbb"},
+              {"status": f"Digest: {DIGEST}"}, {"status": "Status: Downloaded newer image for lab:5000/team/gds:ci"}]
+    server = engine({}, stream=stream, pulled=HELD)
     progress_file = tmp_path / "progress.json"
-    result = pull.run(Module(False, name="team/gds:ci", progress_file=str(progress_file)))
+    result = pull.run(Module(False, name="lab:5000/team/gds:ci", progress_file=str(progress_file)))
     assert result == {"changed": True, "image": HELD}
-    assert standin.calls == [("POST", "/images/create", {"fromImage": "team/gds", "tag": "ci"})]
+    method, path, query, auth = server.calls[1]
+    assert (method, path, query) == ("POST", "/images/create", {"fromImage": "lab:5000/team/gds", "tag": "ci"})
+    assert json.loads(base64.urlsafe_b64decode(auth))["username"] == "ci"
     assert json.loads(progress_file.read_text()) == {"layers": 2, "layers_done": 2, "bytes_done": 4000,
                                                      "bytes_known": 4000, "finished": True}
 
 
-def test_an_error_in_the_stream_fails_the_pull_with_the_registrys_words(monkeypatch, tmp_path):
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    failing = [STREAM[0], {"errorDetail": {"message": "unauthorized: authentication required"},
-                           "error": "unauthorized: authentication required"}]
-    monkeypatch.setattr(pull, "Engine", lambda path: PullingEngine(failing, None))
+def test_a_digest_is_pulled_by_it_and_an_image_held_is_not_pulled_again(engine):
+    server = engine({}, pulled=HELD)
+    assert pull.run(Module(False, name=f"team/gds@{DIGEST}"))["changed"] is True
+    assert server.calls[1][:3] == ("POST", "/images/create", {"fromImage": "team/gds", "tag": DIGEST})
+    assert pull.run(Module(False, name=f"team/gds@{DIGEST}")) == {"changed": False, "image": HELD}
+    assert [method for method, *_ in server.calls[3:]] == ["GET"]
+
+
+def test_an_error_in_the_stream_fails_the_pull_with_the_registrys_words(engine):
+    engine({}, stream=[{"status": "Pulling from team/gds", "id": "ci"},
+                       {"errorDetail": {"message": "unauthorized: authentication required"},
+                        "error": "unauthorized: authentication required"}])
     with pytest.raises(pull.EngineError, match="^unauthorized: authentication required$"):
+        pull.run(Module(False, name="team/gds:ci"))
+
+
+def test_a_refused_pull_names_the_call_and_the_engines_message(engine):
+    engine({}, status=404)
+    with pytest.raises(pull.EngineError, match=r"Docker refused POST /images/create \(HTTP 404\): pull access denied"):
+        pull.run(Module(False, name="team/gds:ci"))
+
+
+def test_an_engine_that_does_not_answer_is_named_with_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path / 'no.sock'}")
+    with pytest.raises(pull.EngineError, match="Docker does not answer on .*no.sock .*start the Docker engine"):
         pull.run(Module(False, name="team/gds:ci"))
