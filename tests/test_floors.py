@@ -35,11 +35,16 @@ def pins(path: str) -> list[str]:
     return [line for line in lines if line and not line.startswith(("#", "-r"))]
 
 
+# What tests/unit needs of requirements-test.txt (its pins), without the end-to-end tools and the test client.
+UNIT_TEST_PACKAGES = ("pytest", "pytest-xdist", "trustme")
+
+
 def floor_packages() -> list[str]:
-    """requirements.txt with ansible-core at the floor, and the test runner of requirements-test.txt."""
+    """requirements.txt with ansible-core at the floor, and what the unit tests need of requirements-test.txt."""
     controller = [p for p in pins("requirements.txt") if not p.startswith("ansible-core")]
-    runner = [p for p in pins("requirements-test.txt") if p.startswith(("pytest==", "pytest-xdist=="))]
-    return [f"ansible-core=={core_floor()}", *controller, *runner]
+    unit = [p for p in pins("requirements-test.txt") if p.split("==")[0] in UNIT_TEST_PACKAGES]
+    assert len(unit) == len(UNIT_TEST_PACKAGES), unit
+    return [f"ansible-core=={core_floor()}", *controller, *unit]
 
 
 def test_galaxy_yml_and_requirements_yml_state_the_same_ranges():
