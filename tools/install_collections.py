@@ -32,8 +32,8 @@ WHEELS = ROOT / ".cache" / "wheels"
 # The bundle that carries community.docker 5.x. Its wheel is pure Python; ask for it as a Python 3.12 wheel
 # so the download works from older controllers too (only files are extracted, nothing is installed).
 BUNDLE = "ansible==14.5.0"
-# The earliest bundle with community.docker 5 (5.0.0 itself was never bundled, and Galaxy is out of reach):
-# its collections are the floors requirements.yml states.
+# The first release of the bundle with community.docker 5 (it carries 5.0.1; 5.0.0 would need Galaxy): its
+# collections are the floors requirements.yml states.
 FLOOR_BUNDLE = "ansible==13.0.0"
 # Only Molecule's docker driver uses it, and Molecule runs at BUNDLE's: its floor is that version.
 NOT_AT_FLOOR = {"ansible.posix"}
