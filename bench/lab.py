@@ -3,6 +3,10 @@ network of their own, and an Ansible inventory that reaches them over real SSH.
 
 The same machines Molecule builds for the scenarios, without Molecule's bookkeeping, so that a benchmark
 times only what it means to time. Traffic stays on the network the lab creates.
+
+A lab has a name (its network, and the prefix of its machines' container names) and a /24 subnet; every
+function takes both, with the defaults below. Two benchmarks that run at the same time need labs of different
+names and subnets: starting a lab removes whatever containers carry its name.
 """
 from __future__ import annotations
 
@@ -32,46 +36,46 @@ def docker(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True, **kw)
 
 
-def address(i: int) -> str:
-    return f"{SUBNET}.{10 + i}"
+def address(i: int, subnet: str = SUBNET) -> str:
+    return f"{subnet}.{10 + i}"
 
 
-def ssh(i: int, command: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(["ssh", *SSH_OPTIONS, f"ansible@{address(i)}", command], check=True, **kw)
+def ssh(i: int, command: str, subnet: str = SUBNET, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(["ssh", *SSH_OPTIONS, f"ansible@{address(i, subnet)}", command], check=True, **kw)
 
 
-def start(n: int) -> list[str]:
+def start(n: int, name: str = NETWORK, subnet: str = SUBNET) -> list[str]:
     """Start n lab hosts (index 0 is the scheduler machine) and wait until each engine answers."""
-    stop(n_max=64)
-    docker("network", "create", "--subnet", f"{SUBNET}.0/24", NETWORK)
+    stop(name=name)
+    docker("network", "create", "--subnet", f"{subnet}.0/24", name)
     names = []
     for i in range(n):
-        name = f"dask-bench-{i}"
+        host = f"{name}-{i}"
         caps = [arg for cap in CAPABILITIES for arg in ("--cap-add", cap)]
-        docker("run", "-d", "--name", name, "--hostname", name, "--network", NETWORK, "--ip", address(i),
+        docker("run", "-d", "--name", host, "--hostname", host, "--network", name, "--ip", address(i, subnet),
                *caps, "--security-opt", "seccomp=unconfined", "--tmpfs", "/var/lib/docker:exec,suid,dev",
                "-v", f"{KEY}.pub:/etc/lab/authorized_key:ro", "-v", f"{IMAGES}:/images:ro", LAB_HOST)
-        names.append(name)
-    for name in names:
+        names.append(host)
+    for host in names:
         for _ in range(240):
-            if subprocess.run(["docker", "exec", name, "test", "-e", "/run/lab-ready"]).returncode == 0:
+            if subprocess.run(["docker", "exec", host, "test", "-e", "/run/lab-ready"]).returncode == 0:
                 break
             time.sleep(0.25)
         else:
-            raise RuntimeError(f"{name}: its Docker engine did not start")
+            raise RuntimeError(f"{host}: its Docker engine did not start")
     return names
 
 
-def stop(n_max: int = 64) -> None:
-    names = docker("ps", "-aq", "--filter", "name=^dask-bench-").stdout.split()
-    if names:
-        docker("rm", "-f", *names)
-    subprocess.run(["docker", "network", "rm", NETWORK], capture_output=True)
+def stop(name: str = NETWORK) -> None:
+    names = docker("ps", "-aq", "--filter", f"name=^{name}-[0-9]+$").stdout.split()
+    if names:  # one already gone (removed by someone else) is as good as removed
+        subprocess.run(["docker", "rm", "-f", *names], capture_output=True)
+    subprocess.run(["docker", "network", "rm", name], capture_output=True)
 
 
-def inventory(n: int, path: Path, extra_vars: dict) -> Path:
+def inventory(n: int, path: Path, extra_vars: dict, subnet: str = SUBNET) -> Path:
     """hosts.yml for the lab: machine 0 runs the scheduler, every other machine is a worker."""
-    hosts = {f"lab{i}": {"ansible_host": address(i)} for i in range(n)}
+    hosts = {f"lab{i}": {"ansible_host": address(i, subnet)} for i in range(n)}
     path.write_text(json.dumps({"all": {
         "hosts": hosts,
         "vars": {"ansible_user": "ansible", "ansible_become": True,
@@ -87,8 +91,8 @@ def inventory(n: int, path: Path, extra_vars: dict) -> Path:
 
 
 @contextmanager
-def lab(n: int):
+def lab(n: int, name: str = NETWORK, subnet: str = SUBNET):
     try:
-        yield start(n)
+        yield start(n, name, subnet)
     finally:
-        stop()
+        stop(name)
