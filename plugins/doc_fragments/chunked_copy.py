@@ -14,6 +14,10 @@ options:
     description: Seconds between progress lines.
     type: float
     default: 3
+attributes:
+  check_mode:
+    support: full
+    description: In check mode it copies nothing and reports the change it would make.
 notes:
   - Always reports a change, since the caller decides whether the file must move.
 """
