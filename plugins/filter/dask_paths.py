@@ -24,7 +24,9 @@ def dask_path_problems(machine: dict, claimed: dict, cluster_dir: str, owner: li
             problems.append(f"{setting} '{path}' leads to '{found['real']}' (a symbolic link on the way): set it "
                             f"to the path it leads to, or remove the link")
         elif setting != "dask_cluster_data_root" and not path.startswith(cluster_dir + "/"):
-            if found["exists"] and not found["dir"]:
+            if not found["exists"]:
+                continue  # the collection creates it, as the container user's
+            if not found["dir"]:
                 problems.append(f"{setting} '{path}' is not a directory: remove what is there, or choose another "
                                 f"path")
             elif not usable_by(found, uid, gid):

@@ -25,6 +25,19 @@ def test_paths_the_containers_user_can_use_and_the_clusters_own_raise_nothing(tm
                                     [os.getuid() + 1, os.getgid() + 1]) == []
 
 
+def test_a_missing_directory_outside_the_clusters_is_no_problem_since_the_collection_creates_it(tmp_path):
+    cluster_dir = tmp_path / "data" / "dask"
+    claimed = {"dask_worker_local_directory": str(tmp_path / "scratch" / "spill")}
+    described = machine(claimed, str(cluster_dir))
+    assert described["paths"]["dask_worker_local_directory"]["exists"] is False
+    assert paths.dask_path_problems(described, claimed, str(cluster_dir), [os.getuid() + 1, os.getgid() + 1]) == []
+    # and the machine program does create it, for the containers' user
+    program.directories({"check_mode": False, "root": str(cluster_dir), "directories": [
+        {"path": claimed["dask_worker_local_directory"], "owner": os.getuid(), "group": os.getgid(), "mode": 0o750,
+         "files": []}]})
+    assert (tmp_path / "scratch" / "spill").is_dir()
+
+
 def test_a_path_through_a_link_is_named_with_where_it_leads(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
