@@ -29,8 +29,8 @@ def dask_spec_labels(spec: dict, label: str) -> dict:
 
 
 def dask_runs_as(containers, name: str, image_id: str, spec: dict, label: str) -> bool:
-    """True when the listing (docker_host_info's verbose containers) holds `name` running on image `image_id`,
-    created from `spec` (its `label` holds the spec's hash)."""
+    """True when the listing (dask_machine_info's containers, each as the Engine API lists it) holds `name` running
+    on image `image_id`, created from `spec` (its `label` holds the spec's hash)."""
     spec_hash = dask_spec_hash(spec)
     for container in containers or []:
         if f"/{name}" in (container.get("Names") or []):

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 
 
 def dask_images_held(host_vars: Mapping, image: str):
-    """The images the machine holds under `image` (as docker_image_info lists them), newest answer first: the
-    read after a `docker load`; up.yml's first-contact listing, unless a pull changed it or `image` is a digest
-    (which that listing does not filter by); the `image` step's own read. None when nothing has read them."""
+    """The images the machine holds under `image` (the Engine API's image list, as dask_machine_info and the image
+    steps return it), newest answer first: the read after a `docker load`; up.yml's first-contact listing, unless a
+    pull changed it or `image` is a digest (which that listing does not filter by); the `image` step's own read.
+    None when nothing has read them."""
     loaded = host_vars.get("__dask_image_loaded") or {}
     if "images" in loaded:
         return loaded["images"]

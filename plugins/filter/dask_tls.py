@@ -12,6 +12,7 @@ from ansible.errors import AnsibleFilterError
 # the library the file still loads (ansible-doc lists the filters), and using a filter says what is missing.
 try:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 except ImportError:
     x509 = None
@@ -47,14 +48,16 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
         with open(paths[0], "rb") as fh:
             cert = x509.load_pem_x509_certificate(fh.read())
         with open(paths[1], "rb") as fh:
+            # A key with a passphrase raises TypeError: the cluster's keys have none.
             key = load_pem_private_key(fh.read(), password=None)
         with open(ca_path, "rb") as fh:
             ca = x509.load_pem_x509_certificate(fh.read())
-    except (OSError, ValueError) as exc:
-        raise AnsibleFilterError(f"cannot read the certificate at {prefix}cert.pem: {exc}") from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise AnsibleFilterError(f"cannot read {', '.join(paths)} as the cluster's certificate, its key without a "
+                                 f"passphrase and its CA: {exc}") from exc
     try:
         cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means "not this CA's"
+    except (ValueError, TypeError, InvalidSignature):  # another issuer, key type or signature: not this CA's
         return False
     same_key = (key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
                 == cert.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))

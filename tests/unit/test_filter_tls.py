@@ -12,7 +12,7 @@ from collection import plugin
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
 
 tls = plugin("filter", "dask_tls")
@@ -80,6 +80,12 @@ def test_a_missing_file_means_due_and_an_unreadable_one_is_an_error(tmp_path, ca
     prefix = issue(tmp_path, ca[0])
     (tmp_path / "lab0-cert.pem").write_text("not a certificate")
     with pytest.raises(AnsibleFilterError, match="lab0-cert.pem"):
+        tls.dask_certificate_current(prefix, SANS, 30, False, ca[1])
+    # A key with a passphrase (the collection's keys have none) is named as unreadable too, with the CA.
+    prefix = issue(tmp_path, ca[0])
+    (tmp_path / "lab0-key.pem").write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"secret")))
+    with pytest.raises(AnsibleFilterError, match="lab0-key.pem.*without a passphrase"):
         tls.dask_certificate_current(prefix, SANS, 30, False, ca[1])
 
 
