@@ -7,6 +7,8 @@ times only what it means to time. Traffic stays on the network the lab creates.
 A lab has a name (its network, and the prefix of its machines' container names) and a /24 subnet; every
 function takes both, with the defaults below. Two benchmarks that run at the same time need labs of different
 names and subnets: starting a lab removes whatever containers carry its name.
+
+A benchmark's results go to bench/results/ (write_results).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB_HOST = "adhoc-test/lab-host:ci"
 KEY = ROOT / ".cache" / "lab" / "id_ed25519"
 IMAGES = ROOT / ".cache" / "images"
+RESULTS = ROOT / "bench" / "results"
 NETWORK = "dask-bench"
 SUBNET = "172.28.60"
 # Every capability this Docker knows but SYS_RESOURCE, which this machine's bounding set lacks (see molecule/).
@@ -96,3 +99,11 @@ def lab(n: int, name: str = NETWORK, subnet: str = SUBNET):
         yield start(n, name, subnet)
     finally:
         stop(name)
+
+
+def write_results(name: str, lines: list[str]) -> Path:
+    """bench/results/<name>: the lines, each ended by a newline; returns its path."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / name
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -51,7 +51,6 @@ import yaml
 import lab
 
 ROOT = lab.ROOT
-RESULTS = Path(__file__).resolve().parent / "results"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 N = 8
 LAB_NAME, SUBNET = "dask-cost", "172.28.61"
@@ -716,10 +715,7 @@ def write_results(model: list[dict], rows: list[dict], reps: int, transfer_reps:
                          f"{row['first_line']['standard']:.1f} s |")
     lines += ["", "dask_image_pull is not measured: it needs a registry, and the lab has none.", "",
               "Raw medians:", "", "```", json.dumps({"model": model, "rows": rows}, indent=None), "```"]
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "plugins.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return lab.write_results("plugins.md", lines)
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ import lab
 from up_down import IMAGE, ssh_all, wait_until_healthy
 
 ROOT = lab.ROOT
-RESULTS = Path(__file__).resolve().parent / "results"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 STEPS = ("up cold", "up re-run", "down")
 
@@ -82,10 +81,7 @@ def write_results(results: list[dict], base: str, head: str, reps: int) -> Path:
         for step in STEPS:
             old, new = result["times"][("base", step)], result["times"][("head", step)]
             lines.append(f"| {result['n']} | {step} | {old:.1f} | {new:.1f} | {new / old:.2f} |")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "versions.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return lab.write_results("versions.md", lines)
 
 
 def main() -> None:

@@ -8,14 +8,11 @@ import base64
 import json
 import os
 import pwd
-import socketserver
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
+import standin_engine
 from collection import plugin
 
 pull = plugin("modules", "dask_image_pull")
@@ -197,91 +194,42 @@ def test_the_digest_is_the_one_of_the_repository_asked_for():
     assert pull.repo_digest({"RepoDigests": None}, "team/gds") == ""
 
 
-class Engine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class Engine(standin_engine.Engine):
     """Images by name (GET /images/<name>/json, 404 when absent), the registry's digest (/distribution/...), a
     pull that streams `stream` and then holds `pulled` under the name pulled, and tags; records every call as
     (method, path, query, X-Registry-Auth)."""
-    daemon_threads = True
 
     def __init__(self, path, images, stream=(), pulled=None, status=200):
         self.images, self.stream, self.pulled, self.status = images, list(stream), pulled, status
-        self.calls, self.lock = [], threading.Lock()
         super().__init__(path, Handler)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(standin_engine.Handler):
+    def noted(self, body):
+        return self.headers.get("X-Registry-Auth")
 
-    def log_message(self, *args):
-        pass
-
-    def _answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _stream(self, messages):
-        """As the engine streams a pull: chunked, one JSON message and CRLF a chunk."""
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        for message in messages:
-            chunk = json.dumps(message).encode() + b"\r\n"
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-        self.wfile.write(b"0\r\n\r\n")
-
-    def _handle(self, method):
-        url = urlparse(self.path)
-        path, query = unquote(url.path), {k: v[0] for k, v in parse_qs(url.query).items()}
+    def route(self, method, path, query):
         engine = self.server
-        with engine.lock:
-            engine.calls.append((method, path, query, self.headers.get("X-Registry-Auth")))
         if method == "GET" and path.startswith("/images/") and path.endswith("/json"):
             name = path[len("/images/"):-len("/json")]
             found = engine.images.get(name)
-            return self._answer(200, found) if found else self._answer(404, {"message": f"No such image: {name}"})
+            return self.answer(200, found) if found else self.answer(404, {"message": f"No such image: {name}"})
         if method == "GET" and path.startswith("/distribution/"):
-            return self._answer(200, {"Descriptor": {"digest": DIGEST}})
+            return self.answer(200, {"Descriptor": {"digest": DIGEST}})
         if method == "POST" and path == "/images/create":
             if engine.status != 200:
-                return self._answer(engine.status, {"message": "pull access denied for team/gds"})
+                return self.answer(engine.status, {"message": "pull access denied for team/gds"})
             separator = "@" if query["tag"].startswith("sha256:") else ":"
             if engine.pulled:
                 engine.images[f"{query['fromImage']}{separator}{query['tag']}"] = engine.pulled
-            return self._stream(engine.stream)
+            return self.stream(engine.stream)
         if method == "POST" and path.endswith("/tag"):
-            return self._answer(201, {})
-        return self._answer(404, {"message": "page not found"})
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_POST(self):
-        self._handle("POST")
+            return self.answer(201, {})
+        return self.answer(404, {"message": "page not found"})
 
 
-@pytest.fixture
-def engine(tmp_path, monkeypatch):
-    """Starts a stand-in engine and points DOCKER_HOST at it; DOCKER_CONFIG is an empty directory."""
-    servers = []
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-
-    def start(images, **kwargs):
-        path = str(tmp_path / "docker.sock")
-        server = Engine(path, images, **kwargs)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+# Starts a stand-in engine and points DOCKER_HOST at it; DOCKER_CONFIG is an empty directory.
+engine = standin_engine.fixture(Engine)
 
 
 class Module:

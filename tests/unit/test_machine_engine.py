@@ -2,78 +2,38 @@
 unix socket (DOCKER_HOST), which answers as Docker's does and records each call: what a teardown removes and in
 which way, what a read keeps of other people's containers, and how a command's output is told apart."""
 import json
-import socketserver
-import threading
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlparse
 
 import pytest
+import standin_engine
 from collection import plugin
 
 program = plugin("plugin_utils", "machine_program")
 CLUSTER, ROLE = "io.github.adhoc.dask_cluster.cluster", "io.github.adhoc.dask_cluster.role"
 
 
-class Engine(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    """Answers GET with routes[path]; records every call as (method, path, query); a DELETE or stop of a container
-    it does not list answers 404, as the engine does."""
-    daemon_threads = True
+class Engine(standin_engine.Engine):
+    """Answers each call with routes[(method, path)]; records every call as (method, path, query, its JSON body);
+    a DELETE or POST to a container it does not list answers 404, as the engine does."""
 
     def __init__(self, path, routes):
-        self.routes, self.calls, self.lock = routes, [], threading.Lock()
+        self.routes = routes
         super().__init__(path, Handler)
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+class Handler(standin_engine.Handler):
+    def noted(self, body):
+        return json.loads(body) if body else None
 
-    def _answer(self, status, body):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _handle(self, method):
-        url = urlparse(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = json.loads(self.rfile.read(length)) if length else None
-        with self.server.lock:
-            self.server.calls.append((method, url.path, {k: v[0] for k, v in parse_qs(url.query).items()}, body))
-        answer = self.server.routes.get((method, url.path))
+    def route(self, method, path, query):
+        answer = self.server.routes.get((method, path))
         if answer is None and method in ("DELETE", "POST"):
             known = {c["Id"] for c in self.server.routes.get(("GET", "/containers/json"), [])}
-            answer = (204, b"") if url.path.split("/")[2] in known else (404, {"message": "No such container"})
+            answer = (204, b"") if path.split("/")[2] in known else (404, {"message": "No such container"})
         status, payload = answer if isinstance(answer, tuple) else (200, answer)
-        self._answer(status, payload)
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_POST(self):
-        self._handle("POST")
-
-    def do_DELETE(self):
-        self._handle("DELETE")
+        self.answer(status, payload)
 
 
-@pytest.fixture
-def engine(tmp_path, monkeypatch):
-    servers = []
-
-    def start(routes):
-        path = str(tmp_path / "docker.sock")
-        server = Engine(path, routes)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
-        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+engine = standin_engine.fixture(Engine)
 
 
 def ours(name, role, state="running", cluster="dask"):
