@@ -12,7 +12,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: preload_jinja
 type: aggregate
-short_description: Load the Jinja filter and test plugins once in the controller, before the per-machine forks
+short_description: Load the Jinja filters, tests and lookups once in the controller, before the per-machine forks
 description:
   - When a playbook starts, loads the builtin filter and test plugins and this collection's, and the lookups
     this collection's roles use, in the controller process, so that the fork Ansible makes for every machine

@@ -44,17 +44,11 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
     paths = [f"{prefix}cert.pem", f"{prefix}key.pem", ca_path]
     if not all(os.path.isfile(path) for path in paths):
         return False
-    try:
-        with open(paths[0], "rb") as fh:
-            cert = x509.load_pem_x509_certificate(fh.read())
-        with open(paths[1], "rb") as fh:
-            # A key with a passphrase raises TypeError: the cluster's keys have none.
-            key = load_pem_private_key(fh.read(), password=None)
-        with open(ca_path, "rb") as fh:
-            ca = x509.load_pem_x509_certificate(fh.read())
-    except (OSError, ValueError, TypeError) as exc:
-        raise AnsibleFilterError(f"cannot read {', '.join(paths)} as the cluster's certificate, its key without a "
-                                 f"passphrase and its CA: {exc}") from exc
+    cert, key, ca = (_read(path, load) for path, load in (
+        (paths[0], x509.load_pem_x509_certificate),
+        # A key with a passphrase raises TypeError: the cluster's keys have none.
+        (paths[1], lambda data: load_pem_private_key(data, password=None)),
+        (ca_path, x509.load_pem_x509_certificate)))
     try:
         cert.verify_directly_issued_by(ca)
     except (ValueError, TypeError, InvalidSignature):  # another issuer, key type or signature: not this CA's
@@ -64,6 +58,15 @@ def dask_certificate_current(prefix: str, sans: list, renew_days: int, rotate_ca
     remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
     return same_key and remaining > datetime.timedelta(days=int(renew_days)) and (
         sorted(_subject_alt_names(cert)) == sorted(sans))
+
+
+def _read(path: str, load):
+    """A PEM file loaded, or an error that names it."""
+    try:
+        with open(path, "rb") as fh:
+            return load(fh.read())
+    except (OSError, ValueError, TypeError) as exc:
+        raise AnsibleFilterError(f"cannot read {path} (a certificate, or a key without a passphrase): {exc}") from exc
 
 
 def dask_certificate_expiry(path: str) -> dict:

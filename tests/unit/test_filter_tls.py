@@ -85,7 +85,7 @@ def test_a_missing_file_means_due_and_an_unreadable_one_is_an_error(tmp_path, ca
     prefix = issue(tmp_path, ca[0])
     (tmp_path / "lab0-key.pem").write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
         Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"secret")))
-    with pytest.raises(AnsibleFilterError, match="lab0-key.pem.*without a passphrase"):
+    with pytest.raises(AnsibleFilterError, match="lab0-key.pem .*without a passphrase"):
         tls.dask_certificate_current(prefix, SANS, 30, False, ca[1])
 
 

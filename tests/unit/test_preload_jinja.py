@@ -12,7 +12,7 @@ preload = plugin("callback", "preload_jinja")
 def test_it_preloads_every_lookup_the_roles_and_playbooks_call():
     called = set()
     for path in [*ROOT.glob("roles/*/*/*.yml"), *ROOT.glob("playbooks/*.yml")]:
-        called |= set(re.findall(r"(?:lookup|query)\('([\w.]+)'", path.read_text()))
+        called |= set(re.findall(r"""\b(?:lookup|query|q)\(\s*['"]([\w.]+)['"]""", path.read_text()))
     assert called, "no lookup found: the pattern no longer matches how the roles call them"
     assert called == set(preload.LOOKUPS)
 

@@ -199,7 +199,7 @@ def test_a_machine_whose_workers_cannot_be_retired_keeps_them_and_removes_nothin
 
 def test_the_users_ssh_settings_trust_a_first_key_and_refuse_a_changed_one(client, all_names, tmp_path):
     """The checkout's ansible.cfg, as a user runs it with their own inventory (the scenario's own config opts out):
-    a machine's first host key is remembered, and a changed one fails that machine, naming it and what to do."""
+    a machine's first host key is remembered, and a changed one stops the run, naming it and what to do."""
     known_hosts = tmp_path / "known_hosts"
     known_hosts.touch()
     # Its own control sockets: a master connection the scenario opened would skip the host key check.
