@@ -75,11 +75,7 @@ def dask_certificate_expiry(path: str) -> dict:
     machine is touched.
     """
     _need_cryptography()
-    try:
-        with open(path, "rb") as fh:
-            cert = x509.load_pem_x509_certificate(fh.read())
-    except (OSError, ValueError) as exc:
-        raise AnsibleFilterError(f"cannot read the certificate at {path}: {exc}") from exc
+    cert = _read(path, x509.load_pem_x509_certificate)
     remaining = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
     return {"not_after": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
             "days_left": remaining / datetime.timedelta(days=1)}
