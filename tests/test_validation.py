@@ -113,6 +113,31 @@ BAD_INPUTS = {
         "least 32 printable ASCII characters"),
     "Jupyter token with a space": (inventory(group_vars={"dask_jupyter_token": "correct horse battery staple 1234"}),
                                    "dask_jupyter_token (host node1) is 33 characters long or holds spaces"),
+    "mount over the collection's own files": (
+        inventory(group_vars={"dask_mounts": [{"source": "/srv", "target": "/dask-tls"}]}),
+        "Host node1: dask_mounts target '/dask-tls' overlaps '/dask-tls', where the collection mounts its own"),
+    "mount source inside the cluster's directory": (
+        inventory(group_vars={"dask_mounts": [{"source": "/var/lib/dask_cluster/validation/data",
+                                               "target": "/data"}]}),
+        "dask_mounts source '/var/lib/dask_cluster/validation/data' is inside /var/lib/dask_cluster/validation"),
+    "mount source the machine lacks": (
+        inventory(group_vars={"dask_mounts": [{"source": "/nonexistent/lab-data", "target": "/data"}]}),
+        "Host node1: the dask_mounts source /nonexistent/lab-data does not exist on this machine"),
+    "machines disagree on mount targets": (
+        inventory(schedulers=("node1",), workers=("node2",),
+                  host_vars={"node2": {"dask_mounts": [{"source": "/srv", "target": "/elsewhere"}]}}),
+        "Collection-wide settings differ between machines"),
+    "environment variable the collection sets": (
+        inventory(group_vars={"dask_env": {"DASK_SCHEDULER_ADDRESS": "tcp://192.0.2.1:8786"}}),
+        "dask_env sets DASK_SCHEDULER_ADDRESS, which the collection sets itself"),
+    "environment value YAML reads as a boolean": (
+        inventory(group_vars={"dask_env": {"USE_PYGEOS": True}}),
+        "dask_env value of USE_PYGEOS must be a string or a number (quote it in YAML)"),
+    "worker resource of zero": (inventory(host_vars={"node1": {"dask_worker_resources": {"GPU": 0}}}),
+                                "dask_worker_resources on host node1 must map names"),
+    "worker resource name Dask would split": (
+        inventory(host_vars={"node1": {"dask_worker_resources": {"BIG MEM": 1}}}),
+        "dask_worker_resources on host node1 must map names"),
 }
 
 
