@@ -126,6 +126,36 @@ def test_a_rerun_changes_nothing(local_cluster):
     assert recap_changed(again.stdout) == 0, again.stdout
 
 
+def container_env(name: str) -> list[str]:
+    return json.loads(subprocess.run(["docker", "inspect", "--format", "{{json .Config.Env}}", name],
+                                     capture_output=True, text=True, check=True).stdout)
+
+
+def test_dask_env_reaches_every_container_and_ansible_never_prints_a_value(local_cluster):
+    """Values of dask_env are in the containers (docker inspect shows them to whoever may run it) and nowhere in
+    Ansible's output, even verbose and with --diff, also when check mode shows a change of value."""
+    _, extra, _ = local_cluster
+    secret, changed = f"s3cret-{os.urandom(8).hex()}", f"ch4nged-{os.urandom(8).hex()}"
+    try:
+        up = playbook("up", ROOT / "inventories/local", *extra, "-e", json.dumps({"dask_env": {"LOCAL_SECRET": secret}}),
+                      "-vvv", "--diff")
+        output = up.stdout + up.stderr
+        assert up.returncode == 0, output[-4000:]
+        assert secret not in output
+        for container in cluster_containers(CLUSTER):
+            assert f"LOCAL_SECRET={secret}" in container_env(container), container
+        check = playbook("up", ROOT / "inventories/local", *extra,
+                         "-e", json.dumps({"dask_env": {"LOCAL_SECRET": changed}}), "--check", "--diff", "-vvv")
+        output = check.stdout + check.stderr
+        assert check.returncode == 0, output[-4000:]
+        assert secret not in output and changed not in output
+        assert recap_changed(output) > 0  # the change is reported, without its value
+    finally:
+        assert playbook("up", ROOT / "inventories/local", *extra).returncode == 0
+    assert not any("LOCAL_SECRET" in line for container in cluster_containers(CLUSTER)
+                   for line in container_env(container))
+
+
 def test_keys_and_token_found_with_other_owners_are_given_back_to_root_and_the_secrets_group(local_cluster):
     """As 0.8 left them (the image user's, uid 1000, which a workstation's first human user often has): a re-run
     puts them back, although every container still runs with the same certificate and token, and the cluster
