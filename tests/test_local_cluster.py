@@ -133,25 +133,31 @@ def container_env(name: str) -> list[str]:
 
 def test_dask_env_reaches_every_container_and_ansible_never_prints_a_value(local_cluster):
     """Values of dask_env are in the containers (docker inspect shows them to whoever may run it) and nowhere in
-    Ansible's output, even verbose and with --diff, also when check mode shows a change of value."""
+    Ansible's output, verbose and with --diff: not when they are set, not when check mode shows a change of value,
+    and not when dask_env is emptied (the containers' old environment would show in results and diffs)."""
     _, extra, _ = local_cluster
     secret, changed = f"s3cret-{os.urandom(8).hex()}", f"ch4nged-{os.urandom(8).hex()}"
+    verbose = ("-vvv", "--diff")
     try:
         up = playbook("up", ROOT / "inventories/local", *extra, "-e", json.dumps({"dask_env": {"LOCAL_SECRET": secret}}),
-                      "-vvv", "--diff")
+                      *verbose)
         output = up.stdout + up.stderr
         assert up.returncode == 0, output[-4000:]
         assert secret not in output
         for container in cluster_containers(CLUSTER):
             assert f"LOCAL_SECRET={secret}" in container_env(container), container
-        check = playbook("up", ROOT / "inventories/local", *extra,
-                         "-e", json.dumps({"dask_env": {"LOCAL_SECRET": changed}}), "--check", "--diff", "-vvv")
-        output = check.stdout + check.stderr
-        assert check.returncode == 0, output[-4000:]
-        assert secret not in output and changed not in output
-        assert recap_changed(output) > 0  # the change is reported, without its value
+        for dask_env in ({"LOCAL_SECRET": changed}, {}):
+            check = playbook("up", ROOT / "inventories/local", *extra, "-e", json.dumps({"dask_env": dask_env}),
+                             "--check", *verbose)
+            output = check.stdout + check.stderr
+            assert check.returncode == 0, output[-4000:]
+            assert secret not in output and changed not in output, dask_env
+            assert recap_changed(output) > 0  # the change is reported, without its values
     finally:
-        assert playbook("up", ROOT / "inventories/local", *extra).returncode == 0
+        removed = playbook("up", ROOT / "inventories/local", *extra, "-e", json.dumps({"dask_env": {}}), *verbose)
+    output = removed.stdout + removed.stderr
+    assert removed.returncode == 0, output[-4000:]
+    assert secret not in output
     assert not any("LOCAL_SECRET" in line for container in cluster_containers(CLUSTER)
                    for line in container_env(container))
 

@@ -116,10 +116,10 @@ BAD_INPUTS = {
     "mount over the collection's own files": (
         inventory(group_vars={"dask_mounts": [{"source": "/srv", "target": "/dask-tls"}]}),
         "Host node1: dask_mounts target '/dask-tls' overlaps '/dask-tls', where the collection mounts its own"),
-    "mount source inside the cluster's directory": (
+    "mount source inside the data root": (
         inventory(group_vars={"dask_mounts": [{"source": "/var/lib/dask_cluster/validation/data",
                                                "target": "/data"}]}),
-        "dask_mounts source '/var/lib/dask_cluster/validation/data' is inside /var/lib/dask_cluster/validation"),
+        "dask_mounts source '/var/lib/dask_cluster/validation/data' is in or above /var/lib/dask_cluster"),
     "mount source the machine lacks": (
         inventory(group_vars={"dask_mounts": [{"source": "/nonexistent/lab-data", "target": "/data"}]}),
         "Host node1: the dask_mounts source /nonexistent/lab-data does not exist on this machine"),
@@ -132,7 +132,10 @@ BAD_INPUTS = {
         "dask_env sets DASK_SCHEDULER_ADDRESS, which the collection sets itself"),
     "environment value YAML reads as a boolean": (
         inventory(group_vars={"dask_env": {"USE_PYGEOS": True}}),
-        "dask_env value of USE_PYGEOS must be a string or a number (quote it in YAML)"),
+        "dask_env value of USE_PYGEOS must be a string: quote it in YAML"),
+    "Jupyter token through the environment": (
+        inventory(group_vars={"dask_env": {"JUPYTER_TOKEN": "short"}}),
+        "dask_env sets JUPYTER_TOKEN, which the collection sets itself"),
     "worker resource of zero": (inventory(host_vars={"node1": {"dask_worker_resources": {"GPU": 0}}}),
                                 "dask_worker_resources on host node1 must map names"),
     "worker resource name Dask would split": (

@@ -103,9 +103,15 @@ def dask_other_identities(containers, label_cluster: str, cluster: str, label_id
                    and _labels(c).get(label_identity, identity) != identity})
 
 
+def dask_with_label(containers, label_cluster: str, cluster: str, label: str) -> list:
+    """The names of `cluster`'s containers in the listing that carry `label`."""
+    return sorted(_name(c) for c in containers or []
+                  if _labels(c).get(label_cluster, "") == cluster and label in _labels(c))
+
+
 class FilterModule:
     def filters(self):
         return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
                 "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
-                "dask_ports_taken": dask_ports_taken,
+                "dask_ports_taken": dask_ports_taken, "dask_with_label": dask_with_label,
                 "dask_other_identities": dask_other_identities}

@@ -179,8 +179,9 @@ MAX_FILE_BYTES = 1 << 20
 
 
 def describe_path(path):
-    """Where a path leads (symbolic links and '..' resolved) and, when it exists, what it is and who owns it."""
-    described = {"real": os.path.realpath(path), "exists": False, "dir": False}
+    """Where a path leads (symbolic links and '..' resolved), whether something is there at the end of its links
+    (`resolves`), and, when it exists, what it is and who owns it (not following a last link)."""
+    described = {"real": os.path.realpath(path), "resolves": os.path.exists(path), "exists": False, "dir": False}
     try:
         status = os.lstat(path)
     except OSError:

@@ -64,9 +64,9 @@ def test_the_mount_is_read_only_in_the_containers(client):
 
 
 def test_the_environment_reaches_every_worker_and_jupyter(client):
-    env = {name: str(value) for name, value in SETTINGS["dask_env"].items()}
+    env = SETTINGS["dask_env"]
     seen = client.run(lambda names: {name: os.environ.get(name) for name in names}, list(env))
-    assert list(seen.values()) == [env] * len(seen)
+    assert seen and list(seen.values()) == [env] * len(seen)
     scheduler = lab_host(SCHEDULER_HOSTS[0])
     for name, value in env.items():
         assert scheduler.check_output("docker exec %s printenv %s", f"{SETTINGS['dask_cluster_name']}-jupyter",
