@@ -141,6 +141,12 @@ BAD_INPUTS = {
     "worker resource name Dask would split": (
         inventory(host_vars={"node1": {"dask_worker_resources": {"BIG MEM": 1}}}),
         "dask_worker_resources on host node1 must map names"),
+    "GPUs as a word Docker does not know": (inventory(host_vars={"node1": {"dask_worker_gpus": "some"}}),
+                                            "dask_worker_gpus on host node1 must be all, a number of GPUs"),
+    "zero GPUs": (inventory(host_vars={"node1": {"dask_worker_gpus": 0}}), "dask_worker_gpus on host node1 must be"),
+    "GPUs on a machine whose engine has no NVIDIA runtime": (
+        inventory(host_vars={"node1": {"dask_worker_gpus": "all"}}),
+        "Host node1: dask_worker_gpus is set, but its Docker engine has no NVIDIA runtime"),
 }
 
 

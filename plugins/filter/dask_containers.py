@@ -19,7 +19,9 @@ import json
 
 
 def dask_spec_hash(spec) -> str:
-    """SHA-1 of a container's spec as canonical JSON (sorted keys), the value of its spec label."""
+    """SHA-1 of a container's spec as canonical JSON (sorted keys), the value of its spec label. A key whose value
+    is none is left out, as the container is created without that option."""
+    spec = {key: value for key, value in spec.items() if value is not None}
     return hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 

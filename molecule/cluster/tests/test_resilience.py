@@ -9,6 +9,7 @@ The tests restore the cluster they found, so their order matters only for speed.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -149,6 +150,42 @@ def test_diff_shows_what_a_setting_change_would_alter_and_alters_nothing():
     assert rc == 0, output[-4000:]
     assert re.search(r"^\+.*900MiB", output, re.M), output[-4000:]
     assert re.search(r"^-.*1GiB", output, re.M), output[-4000:]
+    assert container_ids() == before
+
+
+def gpu_inventory(tmp_path, machine: str) -> str:
+    """An inventory source, beside the scenario's, that gives one machine all its GPUs."""
+    path = tmp_path / f"gpus-{machine}.yml"
+    path.write_text(f"all:\n  hosts:\n    {machine}:\n      dask_worker_gpus: all\n")
+    return str(path)
+
+
+def runtimes(machine: str) -> set[str]:
+    return set(json.loads(lab_host(machine).check_output("docker info --format '{{json .Runtimes}}'")))
+
+
+def test_gpus_reach_the_worker_container_spec_where_the_engine_has_the_nvidia_runtime(tmp_path):
+    """The lab has no GPU: one machine's engine lists a runtime named nvidia (runc under that name), so check mode
+    shows the worker container it would create with the GPU request, and changes nothing."""
+    with_runtime = [machine for machine in WORKER_HOSTS if "nvidia" in runtimes(machine)]
+    assert len(with_runtime) == 1, "the scenario gives one worker machine an nvidia runtime (LAB_DOCKERD_ARGS)"
+    before = container_ids()
+    rc, output = playbook("up.yml", "--check", "--diff", "-i", gpu_inventory(tmp_path, with_runtime[0]))
+    assert rc == 0, output[-4000:]
+    assert re.search(r'^\+.*"driver": "nvidia"', output, re.M), output[-4000:]
+    assert re.search(r"changed: \[" + re.escape(with_runtime[0]) + r"\]", output), output[-4000:]
+    assert container_ids() == before
+
+
+def test_gpus_on_a_machine_without_the_nvidia_runtime_are_refused_before_anything_changes(tmp_path):
+    without = [machine for machine in WORKER_HOSTS if "nvidia" not in runtimes(machine)]
+    assert without
+    before = container_ids()
+    rc, output = playbook("up.yml", "-i", gpu_inventory(tmp_path, without[0]))
+    assert rc != 0
+    assert f"Host {without[0]}: dask_worker_gpus is set, but its Docker engine has no NVIDIA runtime" in \
+        " ".join(output.split()), output[-4000:]
+    assert "PLAY [Bring up the scheduler" not in output
     assert container_ids() == before
 
 

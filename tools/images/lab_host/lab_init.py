@@ -9,6 +9,7 @@ sshd; /run/lab-ready appears once the inner engine answers. The public key comes
 """
 import glob
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -43,9 +44,10 @@ def main() -> None:
     authorize_key()
     os.makedirs("/run/sshd", exist_ok=True)
     log = open("/var/log/dockerd.log", "ab")
-    # The lab's registry (tools/lab_registry.py) speaks plain HTTP on the lab networks' gateways.
-    subprocess.Popen(["dockerd", "--storage-driver", "overlay2", "--insecure-registry", "172.28.0.0/16"],
-                     stdout=log, stderr=log)
+    # The lab's registry (tools/lab_registry.py) speaks plain HTTP on the lab networks' gateways. LAB_DOCKERD_ARGS
+    # gives one machine more, such as a runtime named nvidia (runc under that name) for the GPU checks.
+    subprocess.Popen(["dockerd", "--storage-driver", "overlay2", "--insecure-registry", "172.28.0.0/16",
+                      *shlex.split(os.environ.get("LAB_DOCKERD_ARGS", ""))], stdout=log, stderr=log)
     subprocess.run(["/usr/sbin/sshd"], check=True)
     for _ in range(240):
         if subprocess.run(["docker", "version"], capture_output=True).returncode == 0:
