@@ -122,13 +122,15 @@ def test_a_restarted_docker_engine_brings_its_worker_back(client, all_names):
     host = lab_host(WORKER_HOSTS[-1])
     # Other containers there (the machine's owner's) have no restart policy: start them again afterwards.
     bystanders = set(host.check_output("docker ps --format '{{.Names}}'").split()) - {f"{CLUSTER}-worker"}
+    # The engine comes back with the options it had (a machine's own, such as a runtime, included).
+    command = host.check_output("tr '\\0' ' ' < /proc/$(cat /var/run/docker.pid)/cmdline").strip()
+    assert command.startswith("dockerd "), command
     # dockerd removes its pid file once it has stopped every container and itself (it stays a zombie of the
     # lab's init, so pgrep would still see it).
     host.check_output("pkill -x dockerd; while [ -e /var/run/docker.pid ]; do sleep 0.2; done")
     until_gone(client, set(expected_workers()[WORKER_HOSTS[-1]]["names"]))
     started = time.monotonic()
-    host.check_output("setsid dockerd --storage-driver overlay2 --insecure-registry 172.28.0.0/16 "
-                      ">>/var/log/dockerd.log 2>&1 < /dev/null &")
+    host.check_output(f"setsid {command} >>/var/log/dockerd.log 2>&1 < /dev/null &")
     wait_for_names(client, all_names)
     report("restarted Docker engine", seconds := time.monotonic() - started)
     assert seconds < HEAL_BOUND
