@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_program import inside
 from ansible_collections.adhoc.dask_cluster.plugins.test.dask import dask_clean_path
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _within(path: str, directory: str) -> bool:
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
+    return path == directory or inside(path, directory)
 
 
 def dask_mount_problems(mounts, data_root: str, reserved: list) -> list[str]:
@@ -29,13 +30,14 @@ def dask_mount_problems(mounts, data_root: str, reserved: list) -> list[str]:
                             f"read_only, and nothing else")
             continue
         source, target = mount["source"], mount["target"]
-        for key, path in (("source", source), ("target", target)):
-            if not dask_clean_path(path) or path == "/":
-                problems.append(f"dask_mounts item {number} {key} '{path}' must be an absolute path other than "
-                                f"'/', without '.', '..', '//' or a trailing '/'")
+        unclean = [(key, path) for key, path in (("source", source), ("target", target))
+                   if not dask_clean_path(path) or path == "/"]
+        for key, path in unclean:
+            problems.append(f"dask_mounts item {number} {key} '{path}' must be an absolute path other than "
+                            f"'/', without '.', '..', '//' or a trailing '/'")
         if not isinstance(mount.get("read_only", True), bool):
             problems.append(f"dask_mounts item {number} read_only must be true or false")
-        if not dask_clean_path(target) or not dask_clean_path(source):
+        if unclean:
             continue
         for other in targets:
             if _within(target, other) or _within(other, target):
@@ -69,7 +71,7 @@ def dask_mount_source_problems(machine: Mapping, mounts: list, data_root: str) -
         found = described.get(f"dask_mounts:{mount['source']}")
         if found is None:
             continue
-        if not found.get("resolves", found["exists"]):
+        if not found["resolves"]:
             problems.append(f"the dask_mounts source {mount['source']} does not exist on this machine (or is a "
                             f"symbolic link to nothing). Create it, or correct dask_mounts for this host (sources "
                             f"may differ per machine; the collection never creates a mount source)")
