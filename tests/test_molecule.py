@@ -41,6 +41,16 @@ def test_every_scenario_is_listed():
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario_uses_the_checkout_collection(scenario):
+    """Two scenarios run side by side: Molecule's prerun would install the collection into one shared
+    ~/.ansible path from both at once, and one of them fails while the other removes its files."""
+    config = yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
+    assert config["prerun"] is False
+    assert config["provisioner"]["env"]["ANSIBLE_COLLECTIONS_PATH"] == "${MOLECULE_PROJECT_DIRECTORY}/.collections"
+    assert (ROOT / ".collections" / "ansible_collections" / "adhoc" / "dask_cluster").resolve() == ROOT
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario_passes(scenario):
     files = verifier_files(scenario)
     assert files and all(f.name.startswith("test_") and f.is_file() for f in files), files
