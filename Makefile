@@ -41,9 +41,9 @@ engine:
 lab: engine
 	$(PYTHON) tools/prepare_lab.py
 
-## up: a Dask cluster on this machine (or INVENTORY=...)
+## up: a Dask cluster on this machine (or INVENTORY=...); builds a Dask image here when no registry answers
 up: setup engine
-	$(BIN)/ansible-playbook playbooks/up.yml -i $(INVENTORY)
+	$(BIN)/python tools/up.py -i $(INVENTORY)
 
 ## down: remove that cluster's containers
 down: setup

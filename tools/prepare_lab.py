@@ -20,14 +20,13 @@ import argparse
 import hashlib
 import inspect
 import os
-import re
 import shutil
 import subprocess
-import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from debian_image import chroot, import_rootfs, run
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPES = ROOT / "tools" / "images"
@@ -54,30 +53,9 @@ class Recipe:
         for path in sorted(self.directory.rglob("*")):
             if path.is_file():
                 h.update(path.name.encode() + path.read_bytes())
-        for function in (self.customise, build):
+        for function in (self.customise, build, import_rootfs):
             h.update(inspect.getsource(function).encode())
         return h.hexdigest()[:16]
-
-
-def run(*cmd: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, check=True, **kw)
-
-
-def debian_mirror() -> str:
-    """The Debian mirror this machine's apt already uses (never a hard-coded host)."""
-    texts = [p.read_text() for p in sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))]
-    for text in texts:
-        for stanza in text.split("\n\n"):
-            uris = re.search(r"^URIs:\s*(\S+)", stanza, re.M)
-            suites = re.search(r"^Suites:\s*(.+)$", stanza, re.M)
-            if uris and suites and "bookworm" in suites.group(1).split() and "security" not in uris.group(1):
-                return uris.group(1)
-    sources = Path("/etc/apt/sources.list")
-    if sources.exists():
-        m = re.search(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", sources.read_text(), re.M)
-        if m:
-            return m.group(1)
-    sys.exit("prepare_lab: no Debian bookworm mirror found in /etc/apt/sources.list{,.d}")
 
 
 def current_hash(image: str) -> str | None:
@@ -85,12 +63,6 @@ def current_hash(image: str) -> str | None:
                           f'{{{{ index .Config.Labels "{HASH_LABEL}" }}}}', image],
                          capture_output=True, text=True)
     return out.stdout.strip() if out.returncode == 0 else None
-
-
-def chroot(rootfs: Path, *cmd: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_FIND_LINKS")}
-    env["PIP_CERT"] = "/etc/ssl/certs/ca-certificates.crt"
-    run("chroot", str(rootfs), *cmd, env=env)
 
 
 def customise_standin(rootfs: Path) -> None:
@@ -122,34 +94,16 @@ LABHOST = Recipe(LAB_HOST, RECIPES / "lab_host",
 
 
 
-def build(recipe: Recipe, mirror: str, force: bool) -> str:
+def build(recipe: Recipe, force: bool) -> str:
     digest = recipe.digest()
     if not force and current_hash(recipe.image) == digest:
         return f"{recipe.image}: up to date ({digest})"
-    work = Path(tempfile.mkdtemp(prefix="rootfs-", dir=CACHE))
-    rootfs = work / "rootfs"
-    try:
-        run("debootstrap", "--variant=minbase", f"--include={','.join(recipe.packages)}",
-            "bookworm", str(rootfs), mirror, stdout=subprocess.DEVNULL)
-        for mount in ("proc", "dev"):
-            run("mount", "--bind", f"/{mount}", str(rootfs / mount))
-        try:
-            recipe.customise(rootfs)
-        finally:
-            for mount in ("dev", "proc"):
-                subprocess.run(["umount", "-l", str(rootfs / mount)])
-        run("rm", "-rf", str(rootfs / "var/cache/apt/archives"), str(rootfs / "var/lib/apt/lists"))
-        base = f"{recipe.image}-base"
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        run("docker", "import", "-", base, stdin=tar.stdout, stdout=subprocess.DEVNULL)
-        if tar.wait() != 0:
-            raise RuntimeError("tar of the rootfs failed")
-        run("docker", "build", "-q", "--build-arg", f"BASE={base}", "--label", f"{HASH_LABEL}={digest}",
-            "-t", recipe.image, str(recipe.directory), env=dict(os.environ, DOCKER_BUILDKIT="0"),
-            capture_output=True)  # the legacy builder's deprecation notice is noise; errors still raise
-        run("docker", "rmi", base, stdout=subprocess.DEVNULL)
-    finally:
-        run("rm", "-rf", "--one-file-system", str(work))
+    base = f"{recipe.image}-base"
+    import_rootfs(base, recipe.packages, recipe.customise, CACHE)
+    run("docker", "build", "-q", "--build-arg", f"BASE={base}", "--label", f"{HASH_LABEL}={digest}",
+        "-t", recipe.image, str(recipe.directory), env=dict(os.environ, DOCKER_BUILDKIT="0"),
+        capture_output=True)  # the legacy builder's deprecation notice is noise; errors still raise
+    run("docker", "rmi", base, stdout=subprocess.DEVNULL)
     return f"{recipe.image}: built ({digest})"
 
 
@@ -195,9 +149,8 @@ def main() -> None:
     parser.add_argument("--force", action="store_true", help="rebuild even when the recipe is unchanged")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
-    mirror = debian_mirror()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(build, recipe, mirror, args.force) for recipe in (STANDIN, LABHOST)]
+        jobs = [pool.submit(build, recipe, args.force) for recipe in (STANDIN, LABHOST)]
         for job in jobs:
             print("prepare_lab:", job.result(), flush=True)
     print("prepare_lab:", build_standin_other())
