@@ -85,7 +85,7 @@ def local_base() -> str:
     if not engine_has(image):
         if os.geteuid() != 0:
             sys.exit(f"make up: building {image} needs root (debootstrap, chroot): run make up as root once, or "
-                     f"bring {DEFAULT_IMAGE} to this engine (docs/images.md).")
+                     f"bring the gds image to this engine (docs/images.md).")
         print(f"make up: building {image} from Debian's packages (a few minutes, once)", flush=True)
         import_rootfs(image, BASE_PACKAGES, customise_base, ROOT / ".cache" / "images", BASE_CHANGES)
     return image
@@ -101,21 +101,25 @@ def local_image_settings(base: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-i", "--inventory", default=str(LOCAL_INVENTORY))
+    parser.add_argument("--image", help=f"the image to run (dask_image; default {DEFAULT_IMAGE})")
     args, playbook_args = parser.parse_known_args()
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / "up.yml"),
-               "-i", args.inventory, *playbook_args]
+    image = args.image or DEFAULT_IMAGE
+    settings = {"dask_image": args.image} if args.image else {}
     local = Path(args.inventory).resolve() == LOCAL_INVENTORY
-    problem = None if not local or engine_has(DEFAULT_IMAGE) else registry_problem(DEFAULT_IMAGE)
+    problem = None if not local or engine_has(image) else registry_problem(image)
     if problem:
-        print(f"make up: no registry answers for {DEFAULT_IMAGE} ({problem}).\n"
+        print(f"make up: {image} is not on this engine, and no registry serves it ({problem}).\n"
               f"make up: building a Dask image on this machine instead: Debian's Python, and Dask and JupyterLab "
               f"from the Python package index at the versions the collection tests.", flush=True)
-        command += ["-e", json.dumps(local_image_settings(local_base()))]
+        settings.update(local_image_settings(local_base()))
+    # The caller's own -e come last, so that they win.
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / "up.yml"),
+               "-i", args.inventory, *(["-e", json.dumps(settings)] if settings else []), *playbook_args]
     status = subprocess.run(command, env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))).returncode
     if problem and status == 0:
-        print(f"make up: this cluster runs a Dask image built here, not {DEFAULT_IMAGE}. For the gds image, run\n"
+        print(f"make up: this cluster runs a Dask image built here, not {image}. For the gds image, run\n"
               f"  make up\n"
-              f"on a machine whose Docker engine reaches a registry (it pulls {DEFAULT_IMAGE}), or pull it on one\n"
+              f"on a machine whose Docker engine reaches a registry (it pulls {image}), or pull it on one\n"
               f"that does and bring it here as an archive: docs/images.md.")
     return status
 
