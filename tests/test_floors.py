@@ -106,8 +106,8 @@ def test_every_playbook_passes_the_syntax_check_at_the_floors(floor_env):
 
 def test_a_check_run_of_up_on_this_machine_passes_at_the_floors(floor_env, tmp_path):
     settings = {"dask_cluster_name": CLUSTER, "dask_image": STANDIN_IMAGE, "dask_image_pull": "never",
-                "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 38786, "dask_dashboard_port": 38787,
-                "dask_jupyter_port": 38888, "dask_cluster_output_dir": str(tmp_path)}
+                "dask_scheduler_host": "127.0.0.1", "dask_scheduler_port": 37786, "dask_dashboard_port": 37787,
+                "dask_jupyter_port": 37888, "dask_cluster_output_dir": str(tmp_path)}
     result = floor_run(floor_env, "ansible-playbook", "playbooks/up.yml", "-i", "inventories/local", "--check",
                        "-e", json.dumps(settings), timeout=300)
     output = result.stdout + result.stderr

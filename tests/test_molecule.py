@@ -42,8 +42,8 @@ def test_every_scenario_is_listed():
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario_uses_the_checkout_collection(scenario):
-    """Two scenarios run side by side: Molecule's prerun would install the collection into one shared
-    ~/.ansible path from both at once, and one of them fails while the other removes its files."""
+    """Two scenarios run side by side, so each must use the checkout's collection: Molecule's prerun installs it
+    into one ~/.ansible path shared by both, where one scenario's install removes the other's files."""
     config = yaml.safe_load((ROOT / "molecule" / scenario / "molecule.yml").read_text())
     assert config["prerun"] is False
     assert config["provisioner"]["env"]["ANSIBLE_COLLECTIONS_PATH"] == "${MOLECULE_PROJECT_DIRECTORY}/.collections"

@@ -144,6 +144,19 @@ BAD_INPUTS = {
     "GPUs as a word Docker does not know": (inventory(host_vars={"node1": {"dask_worker_gpus": "some"}}),
                                             "dask_worker_gpus on host node1 must be all, a number of GPUs"),
     "zero GPUs": (inventory(host_vars={"node1": {"dask_worker_gpus": 0}}), "dask_worker_gpus on host node1 must be"),
+    "build package that is a pip option": (
+        inventory(group_vars={"dask_image_source": "build", "dask_image_packages": ["--index-url=http://192.0.2.9/"]}),
+        "dask_image_packages item 1 '--index-url=http://192.0.2.9/' is not a pip requirement"),
+    "build package from a URL": (
+        inventory(group_vars={"dask_image_source": "build",
+                              "dask_image_packages": ["humanize", "tool @ https://192.0.2.9/tool.whl"]}),
+        "dask_image_packages item 2 'tool @ https://192.0.2.9/tool.whl' names a URL"),
+    "build name with a tag": (
+        inventory(group_vars={"dask_image_source": "build", "dask_image_build_name": "lab/dask:mine"}),
+        "dask_image_build_name 'lab/dask:mine' an image name without tag or digest"),
+    "build base the controller lacks": (
+        inventory(group_vars={"dask_image_source": "build", "dask_image_build_base": "adhoc-test/absent:1"}),
+        "dask_image_build_base 'adhoc-test/absent:1' is not an image of the controller's Docker engine"),
     "GPUs on a machine whose engine has no NVIDIA runtime": (
         inventory(host_vars={"node1": {"dask_worker_gpus": "all"}}),
         "Host node1: dask_worker_gpus is set, but its Docker engine has no NVIDIA runtime"),

@@ -16,6 +16,7 @@ import http.client
 import inspect
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,7 +41,7 @@ BASE_CHANGES = ('ENV PATH=/opt/dask/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin
 class EngineConnection(http.client.HTTPConnection):
     """HTTP to the Docker engine's socket: the engine's view of the registry (its proxy, mirrors, DNS)."""
 
-    def __init__(self, path: str = "/var/run/docker.sock"):
+    def __init__(self, path: str):
         super().__init__("localhost", timeout=60)
         self.socket_path = path
 
@@ -50,25 +51,33 @@ class EngineConnection(http.client.HTTPConnection):
         self.sock.connect(self.socket_path)
 
 
+# The engine's words when it could not reach a registry at all (Go's net and TLS errors).
+UNREACHABLE = re.compile(r"dial tcp|no such host|connection refused|i/o timeout|network is unreachable|"
+                         r"TLS handshake timeout|no route to host", re.I)
+
+
 def engine_has(image: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode == 0
 
 
-def registry_problem(image: str) -> str | None:
-    """None when a registry tells the engine what `image` is (so that the pull can work), else why not."""
-    connection = EngineConnection()
+def registry_unreachable(image: str) -> str | None:
+    """Why no registry can be reached for `image`, as the engine says it; None when one answered (even to refuse:
+    a missing tag, a login or a rate limit is up.yml's pull to report) or the engine is not on a local socket."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return None
+    connection = EngineConnection(host.removeprefix("unix://"))
     try:
         connection.request("GET", f"/distribution/{quote(image, safe='/:@')}/json")
         response = connection.getresponse()
         body = response.read().decode(errors="replace")
     finally:
         connection.close()
-    if response.status == 200:
-        return None
     try:
-        return json.loads(body).get("message", body).strip()
+        message = str(json.loads(body).get("message", body)).strip()
     except ValueError:
-        return body.strip() or f"HTTP {response.status}"
+        message = body.strip()
+    return message if response.status >= 500 and UNREACHABLE.search(message) else None
 
 
 def customise_base(rootfs: Path) -> None:
@@ -86,7 +95,7 @@ def local_base() -> str:
         if os.geteuid() != 0:
             sys.exit(f"make up: building {image} needs root (debootstrap, chroot): run make up as root once, or "
                      f"bring the gds image to this engine (docs/images.md).")
-        print(f"make up: building {image} from Debian's packages (a few minutes, once)", flush=True)
+        print(f"make up: building {image} from Debian's packages", flush=True)
         import_rootfs(image, BASE_PACKAGES, customise_base, ROOT / ".cache" / "images", BASE_CHANGES)
     return image
 
@@ -106,11 +115,11 @@ def main() -> int:
     image = args.image or DEFAULT_IMAGE
     settings = {"dask_image": args.image} if args.image else {}
     local = Path(args.inventory).resolve() == LOCAL_INVENTORY
-    problem = None if not local or engine_has(image) else registry_problem(image)
+    problem = None if not local or engine_has(image) else registry_unreachable(image)
     if problem:
-        print(f"make up: {image} is not on this engine, and no registry serves it ({problem}).\n"
-              f"make up: building a Dask image on this machine instead: Debian's Python, and Dask and JupyterLab "
-              f"from the Python package index at the versions the collection tests.", flush=True)
+        print(f"make up: {image} is not on this engine, and no registry can be reached ({problem}).\n"
+              f"make up: using a Dask image built on this machine instead (once, then kept): Debian's Python, and "
+              f"Dask and JupyterLab from the Python package index at the versions the collection tests.", flush=True)
         settings.update(local_image_settings(local_base()))
     # The caller's own -e come last, so that they win.
     command = [str(Path(sys.executable).parent / "ansible-playbook"), str(ROOT / "playbooks" / "up.yml"),

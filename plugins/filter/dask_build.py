@@ -11,6 +11,13 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
+from ansible.errors import AnsibleFilterError
+
+try:
+    from packaging.requirements import InvalidRequirement, Requirement
+except ImportError:  # ansible-core depends on packaging, so a controller has it; a bare Python may not
+    Requirement = None
+
 WHEELS = "/tmp/dask-cluster-wheels"  # noqa: S108 - inside the image being built, removed by the build
 
 
@@ -25,6 +32,31 @@ def wheel_platforms(machine: str, glibc: str) -> list[str]:
     legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
     return tags + [f"{alias}_{machine}" for since, alias in legacy.items() if (major, minor) >= (2, since)] \
         + [f"linux_{machine}"]
+
+
+def dask_requirement_problems(packages) -> list[str]:
+    """One sentence for each entry of dask_image_packages that is not a pip requirement on a package of the index:
+    options, URLs and paths would make the controller's pip fetch from elsewhere than its configured index."""
+    if Requirement is None:
+        raise AnsibleFilterError("dask_requirement_problems reads requirements with the Python package "
+                                 "'packaging', which this controller's Python lacks: pip install packaging")
+    if not isinstance(packages, list):
+        return ["dask_image_packages must be a list of pip requirement strings"]
+    problems = []
+    for number, entry in enumerate(packages, 1):
+        if not isinstance(entry, str):
+            problems.append(f"dask_image_packages item {number} must be a string")
+            continue
+        try:
+            requirement = Requirement(entry)
+        except InvalidRequirement:
+            problems.append(f"dask_image_packages item {number} '{entry}' is not a pip requirement such as "
+                            f"'geopandas==1.1.1' (options, paths and URLs are not)")
+            continue
+        if requirement.url:
+            problems.append(f"dask_image_packages item {number} '{entry}' names a URL: packages come from the "
+                            f"controller's package index only")
+    return problems
 
 
 def dask_build_recipe(base_image: Mapping, base_probe: str, match_probe: str | None, packages: Sequence[str],
@@ -61,4 +93,4 @@ def dask_build_recipe(base_image: Mapping, base_probe: str, match_probe: str | N
 
 class FilterModule:
     def filters(self):
-        return {"dask_build_recipe": dask_build_recipe}
+        return {"dask_build_recipe": dask_build_recipe, "dask_requirement_problems": dask_requirement_problems}

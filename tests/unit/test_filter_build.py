@@ -3,6 +3,7 @@ interpreter probe prints for this test's Python (the probe as roles/dask/vars/ma
 import json
 import subprocess
 import sys
+from importlib import metadata
 
 import pytest
 import yaml
@@ -15,6 +16,13 @@ PROBE = yaml.safe_load((ROOT / "roles/dask/vars/main.yml").read_text())["__dask_
 BASE = {"Id": "sha256:" + "ab" * 32, "Config": {"User": "1000:100"}}
 
 
+def installed(name: str):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 @pytest.fixture(scope="module")
 def probe() -> str:
     return subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
@@ -24,8 +32,8 @@ def test_the_probe_reports_this_python_and_its_dask_stack(probe):
     found = json.loads(probe)
     assert found["python"] == "%d.%d" % sys.version_info[:2]
     assert found["implementation"] == sys.implementation.name
-    import distributed
-    assert found["packages"]["distributed"] == distributed.__version__
+    assert found["packages"] == {name: installed(name) for name in found["packages"]}
+    assert {"dask", "distributed", "cloudpickle", "msgpack", "tornado", "toolz"} <= set(found["packages"])
 
 
 def test_a_recipe_pins_the_matched_stack_after_the_packages_and_restores_the_user(probe):
@@ -87,3 +95,18 @@ def test_a_python_minor_or_a_dask_package_apart_is_required_and_numpy_optional(p
     result = versions.dask_version_mismatches(cluster, json.loads(probe))
     assert result["required"] == ["python", "cloudpickle"] and result["optional"] == ["numpy"]
     assert "differs" in next(line for line in result["table"].splitlines() if line.startswith("cloudpickle"))
+
+
+@pytest.mark.parametrize("packages, problems", [
+    (["humanize", "geopandas==1.1.1", 'dask[distributed]>=2024; python_version > "3.8"'], []),
+    ("humanize", ["dask_image_packages must be a list of pip requirement strings"]),
+    ([3], ["dask_image_packages item 1 must be a string"]),
+    (["--index-url=http://192.0.2.9/"], ["dask_image_packages item 1 '--index-url=http://192.0.2.9/' is not a pip "
+                                         "requirement such as 'geopandas==1.1.1' (options, paths and URLs are not)"]),
+    (["ok", "./tool.whl", "https://192.0.2.9/tool.whl", ""], [f"item {n} " for n in (2, 3, 4)]),
+    (["tool @ https://192.0.2.9/tool.whl"], ["dask_image_packages item 1 'tool @ https://192.0.2.9/tool.whl' names "
+                                             "a URL: packages come from the controller's package index only"]),
+])
+def test_only_requirements_on_the_index_pass(packages, problems):
+    found = build.dask_requirement_problems(packages)
+    assert len(found) == len(problems) and all(f.startswith(p) or p in f for f, p in zip(found, problems)), found
