@@ -6,16 +6,26 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 from conftest import CLUSTER, SCHEDULER_HOSTS, connection, expected_workers, lab_host, security  # noqa: F401
 from test_offline import MACHINES, converge
 
-BUILD_NAME = f"dask-cluster/{CLUSTER}"
+# A name of the tests' own: the controller's engine keeps what earlier runs built under it, which they remove.
+BUILD_NAME = "adhoc-test/offline-build"
 
 
 def build_settings(*packages: str) -> list[str]:
-    return ["-e", json.dumps({"dask_image_source": "build", "dask_image_packages": list(packages)})]
+    return ["-e", json.dumps({"dask_image_source": "build", "dask_image_packages": list(packages),
+                              "dask_image_build_name": BUILD_NAME})]
+
+
+def remove_built_images() -> None:
+    held = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", BUILD_NAME],
+                          capture_output=True, text=True, check=True).stdout.split()
+    if held:
+        subprocess.run(["docker", "rmi", *held], capture_output=True, check=True)
 
 
 def cluster_images() -> dict[str, set[str]]:
@@ -34,6 +44,7 @@ def steps_that_changed(output: str, step: str) -> int:
 
 @pytest.fixture(scope="module")
 def first_build():
+    remove_built_images()
     result = converge(*build_settings("humanize"))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
