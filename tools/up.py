@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """`make up`: a Dask cluster on this machine (or on INVENTORY's machines) with playbooks/up.yml.
 
-On this machine (inventories/local), where the engine lacks the default image and no registry answers for it,
-up.yml would fail at the pull. Instead this says so and builds a Dask image here: a base from Debian's packages
+On this machine (inventories/local), where the engine lacks the default image and can reach no registry for
+it, up.yml would fail at the pull. Instead this says so and builds a Dask image here: a base from Debian's packages
 (Python, tini), plus Dask and JupyterLab from the Python package index at the versions the collection tests
 (the gds stand-in's requirements), through the collection's own build (dask_image_source build). The base is
 kept, named by a hash of its recipe, so that a second `make up` builds nothing.
