@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
 
+# Shared with dask_cluster_restart, which retires the same way.
+RETIRE_SPEC = {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
+                                           "label_workers": {"type": "str", "required": True}}}
 ARGUMENT_SPEC = {
     "cluster": {"type": "str", "required": True},
     "label_cluster": {"type": "str", "required": True},
@@ -17,8 +20,7 @@ ARGUMENT_SPEC = {
     "paths_when_alone": {"type": "list", "elements": "str", "default": []},
     "graceful_roles": {"type": "list", "elements": "str", "default": ["jupyter"]},
     "stop_timeout": {"type": "int", "default": 10},
-    "retire": {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
-                                           "label_workers": {"type": "str", "required": True}}},
+    "retire": RETIRE_SPEC,
 }
 
 

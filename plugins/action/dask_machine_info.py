@@ -11,6 +11,7 @@ ARGUMENT_SPEC = {
     "image": {"type": "str"}, "paths": {"type": "dict", "default": {}}, "root": {"type": "str"},
     "secrets_group": {"type": "str"}, "secrets_paths": {"type": "list", "elements": "str", "default": []},
     "digests": {"type": "list", "elements": "str", "default": []},
+    "inspect_label": {"type": "str"},
 }
 
 

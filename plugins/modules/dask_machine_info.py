@@ -50,6 +50,14 @@ options:
     elements: str
     default: []
     version_added: 0.10.0
+  inspect_label:
+    description:
+      - A label as C(key=value). Each container that carries it is also inspected, and gets C(Details), its
+        state as C(docker inspect) shows it (C(Status), C(Running), C(Paused), C(Restarting), C(OOMKilled),
+        C(ExitCode), C(Error), C(StartedAt), C(FinishedAt)), its healthcheck's C(Health) status (none without
+        one) and C(RestartCount). playbooks/status.yml inspects the cluster's own containers so.
+    type: str
+    version_added: 0.13.0
 """
 
 EXAMPLES = r"""
@@ -70,6 +78,7 @@ containers:
       C(Ports) as C(/containers/json) returns them, and of C(Labels) only this collection's
       (C(io.github.adhoc.dask_cluster.*)). Commands, environments, mounts and other labels are left out,
       so that no -v output shows what other people's containers were started with.
+    - With I(inspect_label), the containers that carry that label also have C(Details).
   returned: success
   type: list
   elements: dict

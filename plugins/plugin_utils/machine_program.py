@@ -18,12 +18,14 @@ import http.client
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import stat
 import sys
 import tempfile
 import threading
+import time
 from urllib.parse import quote, urlencode
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
@@ -117,11 +119,32 @@ CONTAINER_FIELDS = ("Id", "Names", "Image", "ImageID", "State", "Status", "Ports
 LABEL_PREFIX = "io.github.adhoc.dask_cluster."
 
 
-def container_summary(container):
+# What status.yml reads of each of the cluster's own containers, from `docker inspect`: its State, without
+# the process ID, and how often the engine restarted it.
+STATE_FIELDS = ("Status", "Running", "Paused", "Restarting", "OOMKilled", "ExitCode", "Error", "StartedAt",
+                "FinishedAt")
+
+
+def container_summary(container, inspect_label=None):
     summary = {field: container.get(field) for field in CONTAINER_FIELDS}
     summary["Labels"] = {key: value for key, value in (container.get("Labels") or {}).items()
                          if key.startswith(LABEL_PREFIX)}
+    if inspect_label and summary["Labels"].get(inspect_label[0]) == inspect_label[1]:
+        summary["Details"] = container_details(container["Id"])
     return summary
+
+
+def container_details(container_id):
+    """The container's state as `docker inspect` shows it (health status included), and its restart count;
+    None when it went away since it was listed."""
+    inspected = call("GET", "/containers/%s/json" % quote(container_id), missing_ok=True)
+    if inspected is None:
+        return None
+    state = inspected.get("State") or {}
+    details = {field: state.get(field) for field in STATE_FIELDS}
+    details["Health"] = (state.get("Health") or {}).get("Status")
+    details["RestartCount"] = inspected.get("RestartCount")
+    return details
 
 
 def machine_info(params):
@@ -129,10 +152,11 @@ def machine_info(params):
     this collection's labels only), and the images under a reference (as `docker_host_info` returns them); and
     the TCP ports in use."""
     info = call("GET", "/info")
+    inspect_label = tuple(params["inspect_label"].split("=", 1)) if params.get("inspect_label") else None
     return {
         "changed": False,
         "host_info": {field: info.get(field) for field in HOST_INFO_FIELDS},
-        "containers": [container_summary(c) for c in call("GET", "/containers/json", {"all": 1})],
+        "containers": [container_summary(c, inspect_label) for c in call("GET", "/containers/json", {"all": 1})],
         "images": call("GET", "/images/json",
                        {"filters": json.dumps({"reference": [params["image"]]})}) if params.get("image") else [],
         "listening": listening_ports(),
@@ -273,11 +297,14 @@ def retirement_answer(stdout_lines):
     return None
 
 
-def retire_workers(containers, retire):
+def retire_workers(containers, retire, undone="removed",
+                   instead="-e dask_remove_retire=false removes them without retirement, and the data they hold is "
+                           "lost."):
     """Retire the worker processes of each worker container through the scheduler, which moves the data they
     hold to the other workers: retire["argv"] runs in the container with the names its label
     retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]}. Any
-    container whose workers were not all retired stops the removal before anything is removed."""
+    container whose workers were not all retired stops the job before any container is removed or restarted
+    (`undone` says which, `instead` what the user may do)."""
     retired = []
     for container in containers:
         name = container["Names"][0].lstrip("/")
@@ -310,10 +337,127 @@ def retire_workers(containers, retire):
                 done = ", ".join(map(str, answer["retired"])) or "none"
                 reason = "the scheduler retired only %s: run again" % done
         raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with their "
-                       "data and nothing was removed: %s. If the scheduler is down, bring the cluster back up "
-                       "(up.yml) and run this again; -e dask_remove_retire=false removes them without "
-                       "retirement, and the data they hold is lost." % (", ".join(names) or name, reason))
+                       "data and nothing was %s: %s. If the scheduler is down, bring the cluster back up "
+                       "(up.yml) and run this again; %s" % (", ".join(names) or name, undone, reason, instead))
     return retired
+
+
+def cluster_containers(params):
+    """Every container of the cluster on this machine (found by its label, never anything else), and those of
+    them whose role is in params["roles"], workers first, then Jupyter, then the scheduler."""
+    listed = call("GET", "/containers/json", {
+        "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
+    role = params["label_role"]
+    ours = sorted((c for c in listed if (c.get("Labels") or {}).get(role) in params["roles"]),
+                  key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
+    return listed, ours
+
+
+def cluster_restart(params):
+    """Restart the cluster's containers of the given roles, the scheduler first, then Jupyter, then the workers
+    (which wait for it). With `retire`, the workers of the worker containers are retired first, as for a
+    removal, so that the data they hold moves to the other workers; when that fails, nothing is restarted."""
+    role = params["label_role"]
+    ours = list(reversed(cluster_containers(params)[1]))
+    retired = []
+    if not params["check_mode"]:
+        if params.get("retire"):
+            retired = retire_workers([c for c in ours if c["Labels"][role] == "worker"], params["retire"],
+                                     "restarted", "a machine whose workers hold the only copy of some data can only "
+                                     "be restarted once other workers are running.")
+        for container in ours:
+            call("POST", "/containers/%s/restart" % quote(container["Id"]), {"t": params["stop_timeout"]},
+                 timeout=params["stop_timeout"] + 60)
+    return {"changed": bool(ours), "retired": retired, "restarted": [c["Names"][0].lstrip("/") for c in ours]}
+
+
+# Log lines worth showing at the end of a collection: Python's and Dask's errors.
+ERROR_LINE = re.compile(rb"\b(ERROR|CRITICAL|FATAL)\b|Traceback \(most recent call last\)|\w(Error|Exception):")
+ERRORS_SHOWN = 5
+
+
+def write_log(container_id, target, query, secrets):
+    """Stream a container's log (stdout and stderr as `docker logs 2>&1` merges them) into target, line by line,
+    with every secret replaced: the engine sends frames (8-byte header: stream, 3 zero bytes, length), read and
+    written a piece at a time, so a log of any size takes little memory. Returns its line count and its last
+    error lines."""
+    connection = UnixConnection(socket_path(), 60)
+    secrets = [secret.encode() for secret in secrets if secret]
+    lines, errors, pending = 0, [], b""
+    try:
+        connection.request("GET", "/containers/%s/logs?%s" % (quote(container_id), urlencode(query)),
+                           headers={"Host": "docker"})
+        response = connection.getresponse()
+        if response.status >= 400:
+            raise JobError("Docker refused the log of %s (HTTP %d): %s"
+                           % (container_id[:12], response.status, response.read(2000).decode(errors="replace")))
+        with open(target, "wb") as out:
+            while True:
+                header = response.read(8)
+                if len(header) < 8:
+                    break
+                remaining = int.from_bytes(header[4:8], "big")
+                while remaining:
+                    piece = response.read(min(remaining, 1 << 16))
+                    if not piece:
+                        break
+                    remaining -= len(piece)
+                    *complete, pending = (pending + piece).split(b"\n")
+                    for line in complete:
+                        for secret in secrets:
+                            line = line.replace(secret, b"[redacted]")
+                        out.write(line + b"\n")
+                        lines += 1
+                        if ERROR_LINE.search(line):
+                            errors = (errors + [line.decode(errors="replace")])[-ERRORS_SHOWN:]
+            if pending:
+                for secret in secrets:
+                    pending = pending.replace(secret, b"[redacted]")
+                out.write(pending + b"\n")
+                lines += 1
+    except (OSError, http.client.HTTPException) as exc:
+        raise JobError("Docker does not answer on %s (%s)" % (socket_path(), exc))
+    finally:
+        connection.close()
+    return lines, errors
+
+
+SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def since_timestamp(since):
+    """A Unix time from `since`: a Unix time already, or a duration back from now such as 30m, 2h or 1d."""
+    match = re.fullmatch(r"([0-9]+)([smhd])", since)
+    if match:
+        return int(time.time()) - int(match.group(1)) * SECONDS[match.group(2)]
+    if since.isdigit():
+        return int(since)
+    raise JobError("since %r is neither a Unix time nor a duration such as 30m, 2h or 1d" % since)
+
+
+def container_logs(params):
+    """Write the log of each of the cluster's containers of the given roles into a new private directory, one
+    file per container, owned by the user Ansible logged in as when it became root (so that the controller can
+    fetch them over its own connection, streamed), with the given secrets replaced."""
+    ours = cluster_containers(params)[1]
+    directory = tempfile.mkdtemp(prefix="dask-cluster-logs-", dir="/tmp")
+    query = {"stdout": 1, "stderr": 1, "timestamps": 1}
+    if params.get("since"):
+        query["since"] = since_timestamp(params["since"])
+    if params.get("tail"):
+        query["tail"] = params["tail"]
+    logs = []
+    for container in ours:
+        name = container["Names"][0].lstrip("/")
+        target = os.path.join(directory, name + ".log")
+        lines, errors = write_log(container["Id"], target, query, params.get("secrets") or [])
+        logs.append({"container": name, "role": container["Labels"][params["label_role"]], "path": target,
+                     "lines": lines, "errors": errors})
+    login = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    if os.geteuid() == 0 and all(login):
+        for path in [directory] + [log["path"] for log in logs]:
+            os.chown(path, int(login[0]), int(login[1]))
+    return {"changed": False, "directory": directory, "logs": logs}
 
 
 def cluster_remove(params):
@@ -322,11 +466,8 @@ def cluster_remove(params):
     machine (the keys, which every role's containers read). With `retire`, the workers of the worker
     containers are retired first. Containers of graceful_roles are stopped before they are removed; the others
     are removed with force at once, as `docker rm -f` does."""
-    listed = call("GET", "/containers/json", {
-        "all": 1, "filters": json.dumps({"label": ["%s=%s" % (params["label_cluster"], params["cluster"])]})})
+    listed, ours = cluster_containers(params)
     role = params["label_role"]
-    ours = sorted((c for c in listed if (c.get("Labels") or {}).get(role) in params["roles"]),
-                  key=lambda c: REMOVAL_ORDER.get(c["Labels"][role], 0))
     root = params["root"]
     staying = [c for c in listed if c not in ours]
     paths = params["paths"] + ([] if staying else params.get("paths_when_alone") or [])
@@ -485,8 +626,8 @@ def directories(params):
     return {"changed": bool(changed), "changed_paths": changed}
 
 
-JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove, "directories": directories,
-        "container_exec": container_exec}
+JOBS = {"machine_info": machine_info, "cluster_remove": cluster_remove, "cluster_restart": cluster_restart,
+        "container_logs": container_logs, "directories": directories, "container_exec": container_exec}
 
 
 def run(job, params):

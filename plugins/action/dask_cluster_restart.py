@@ -1,0 +1,23 @@
+"""Action plugin adhoc.dask_cluster.dask_cluster_restart: restart a cluster's containers on a machine, its workers
+retired first, in one run of the small program plugin_utils/machine_action.py sends (no module packaging)."""
+from __future__ import annotations
+
+from ansible_collections.adhoc.dask_cluster.plugins.action.dask_cluster_remove import RETIRE_SPEC
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
+
+ARGUMENT_SPEC = {
+    "cluster": {"type": "str", "required": True},
+    "label_cluster": {"type": "str", "required": True},
+    "label_role": {"type": "str", "required": True},
+    "roles": {"type": "list", "elements": "str", "required": True},
+    "stop_timeout": {"type": "int", "default": 10},
+    "retire": RETIRE_SPEC,
+}
+
+
+class ActionModule(MachineProgramAction):
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        params = {**args, "check_mode": bool(self._task.check_mode)}
+        return {**result, **self.run_remote("cluster_restart", params, task_vars)}
