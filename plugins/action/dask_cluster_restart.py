@@ -12,6 +12,9 @@ ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "required": True},
     "stop_timeout": {"type": "int", "default": 10},
     "retire": RETIRE_SPEC,
+    "rejoin": {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
+                                           "label_workers": {"type": "str", "required": True},
+                                           "timeout": {"type": "int", "default": 120}}},
 }
 
 

@@ -56,6 +56,27 @@ options:
         description: Label key whose value lists the container's worker names.
         type: str
         required: true
+  rejoin:
+    description:
+      - After the restart, wait until the scheduler lists each restarted worker process again as a new process
+        (at an address other than the one it was retired from). I(argv) runs in each worker container with a
+        JSON object C({"names", "old", "timeout"}) appended, and must print last a JSON line with C(joined)
+        (name to address) and C(missing). Fails, naming the workers, when any is missing after I(timeout).
+    type: dict
+    suboptions:
+      argv:
+        description: The waiting command, run without a shell in the worker container.
+        type: list
+        elements: str
+        required: true
+      label_workers:
+        description: Label key whose value lists the container's worker names.
+        type: str
+        required: true
+      timeout:
+        description: Seconds to wait for the workers.
+        type: int
+        default: 120
 """
 
 EXAMPLES = r"""
@@ -76,6 +97,10 @@ retired:
   returned: always
   type: list
   elements: str
+rejoined:
+  description: With I(rejoin), each restarted worker process's name and its new address.
+  returned: always
+  type: dict
 restarted:
   description: Names of the containers restarted (or that would be, in check mode), in the order they were.
   returned: always

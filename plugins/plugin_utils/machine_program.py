@@ -299,12 +299,12 @@ def retirement_answer(stdout_lines):
 
 def retire_workers(containers, retire, undone="removed",
                    instead="-e dask_remove_retire=false removes them without retirement, and the data they hold is "
-                           "lost."):
+                           "lost.", addresses=None):
     """Retire the worker processes of each worker container through the scheduler, which moves the data they
     hold to the other workers: retire["argv"] runs in the container with the names its label
     retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]}. Any
     container whose workers were not all retired stops the job before any container is removed or restarted
-    (`undone` says which, `instead` what the user may do)."""
+    (`undone` says which, `instead` what the user may do). The retired workers' addresses go to `addresses`."""
     retired = []
     for container in containers:
         name = container["Names"][0].lstrip("/")
@@ -326,6 +326,8 @@ def retire_workers(containers, retire, undone="removed",
             answer = retirement_answer(ran["stdout_lines"])
             if answer is not None and sorted(map(str, answer["retired"])) == sorted(names):
                 retired += names
+                if addresses is not None:
+                    addresses.extend(answer.get("addresses") or [])
                 continue
             if answer is None:
                 reason = "the retirement could not run in container %s: %s" % (
@@ -354,21 +356,48 @@ def cluster_containers(params):
 
 
 def cluster_restart(params):
-    """Restart the cluster's containers of the given roles, the scheduler first, then Jupyter, then the workers
-    (which wait for it). With `retire`, the workers of the worker containers are retired first, as for a
-    removal, so that the data they hold moves to the other workers; when that fails, nothing is restarted."""
+    """Restart the cluster's containers of the given roles, the scheduler first, then Jupyter, then the workers.
+    With `retire`, the workers of the worker containers are retired first, as for a removal, so that the data
+    they hold moves to the other workers; when that fails, nothing is restarted. With `rejoin`, it then waits
+    until the scheduler lists each restarted worker process again, as a new process."""
     role = params["label_role"]
     ours = list(reversed(cluster_containers(params)[1]))
-    retired = []
+    workers = [c for c in ours if c["Labels"][role] == "worker"]
+    retired, old, rejoined = [], [], {}
     if not params["check_mode"]:
         if params.get("retire"):
-            retired = retire_workers([c for c in ours if c["Labels"][role] == "worker"], params["retire"],
-                                     "restarted", "a machine whose workers hold the only copy of some data can only "
-                                     "be restarted once other workers are running.")
+            retired = retire_workers(workers, params["retire"], "restarted",
+                                     "a machine whose workers hold the only copy of some results can be restarted "
+                                     "only while other workers run.", old)
         for container in ours:
             call("POST", "/containers/%s/restart" % quote(container["Id"]), {"t": params["stop_timeout"]},
                  timeout=params["stop_timeout"] + 60)
-    return {"changed": bool(ours), "retired": retired, "restarted": [c["Names"][0].lstrip("/") for c in ours]}
+        if params.get("rejoin"):
+            for container in workers:
+                rejoined.update(rejoin_workers(container, params["rejoin"], old))
+    return {"changed": bool(ours), "retired": retired, "rejoined": rejoined,
+            "restarted": [c["Names"][0].lstrip("/") for c in ours]}
+
+
+def rejoin_workers(container, rejoin, old):
+    """Wait until the scheduler lists the worker processes of a restarted container as new processes:
+    rejoin["argv"] runs in it with {"names", "old", "timeout"} as JSON appended and prints
+    {"joined": {name: address}, "missing": [...]}."""
+    name = container["Names"][0].lstrip("/")
+    names = json.loads((container.get("Labels") or {}).get(rejoin["label_workers"]) or "[]")
+    asked = json.dumps({"names": names, "old": old, "timeout": rejoin["timeout"]})
+    try:
+        ran = container_exec({"container": container["Id"], "argv": rejoin["argv"] + [asked],
+                              "timeout": rejoin["timeout"] + 60})
+        answer = json.loads(ran["stdout_lines"][-1]) if ran["stdout_lines"] else None
+    except (JobError, ValueError) as exc:
+        ran, answer = {"stderr": str(exc), "stdout": ""}, None
+    if not isinstance(answer, dict) or answer.get("missing") or "joined" not in answer:
+        raise JobError("container %s was restarted, but its workers %s did not join the scheduler again within "
+                       "%ds: %s. See `docker logs %s` on this machine; the machines after it were not restarted."
+                       % (name, ", ".join((answer or {}).get("missing") or names), rejoin["timeout"],
+                          (ran.get("stderr") or ran.get("stdout") or "no answer").strip()[-600:], name))
+    return answer["joined"]
 
 
 # Log lines worth showing at the end of a collection: Python's and Dask's errors.

@@ -1,0 +1,39 @@
+"""Wait until worker processes, restarted, joined the scheduler again: each name listed at an address other than
+the ones it had before (a new process), and running.
+
+Run by the `restart` entry point in a worker container of the cluster, whose environment carries the scheduler's
+address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
+    python -c "$(cat dask_rejoin.py)" '{"names": [...], "old": [addresses], "timeout": seconds}'
+Prints one JSON line: {"joined": {name: address}, "missing": [names not back in time]}.
+"""
+import json
+import sys
+import time
+
+from distributed import Client
+
+asked = json.loads(sys.argv[1])
+names, old = {str(name) for name in asked["names"]}, set(asked["old"])
+deadline = time.monotonic() + asked["timeout"]
+joined = {}
+# The scheduler may itself be restarting: connecting is retried until the deadline.
+while True:
+    try:
+        with Client(timeout="10s") as client:
+            while True:
+                try:
+                    workers = client.scheduler_info(n_workers=-1)["workers"]
+                except TypeError:  # releases before n_workers list every worker
+                    workers = client.scheduler_info()["workers"]
+                joined = {str(info.get("name")): address for address, info in workers.items()
+                          if str(info.get("name")) in names and address not in old
+                          and info.get("status", "running") == "running"}
+                if set(joined) == names or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+print(json.dumps({"joined": joined, "missing": sorted(names - set(joined))}), flush=True)
