@@ -4,7 +4,8 @@ the ones it had before (a new process), and running.
 Run by the `restart` entry point in a worker container of the cluster, whose environment carries the scheduler's
 address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
     python -c "$(cat dask_rejoin.py)" '{"names": [...], "old": [addresses], "timeout": seconds}'
-Prints one JSON line: {"joined": {name: address}, "missing": [names not back in time]}.
+Prints one JSON line: {"joined": {name: address}, "missing": [names not back in time]}, and exits 1 when any is
+missing.
 """
 import json
 import sys
@@ -37,3 +38,4 @@ while True:
             break
         time.sleep(1)
 print(json.dumps({"joined": joined, "missing": sorted(names - set(joined))}), flush=True)
+sys.exit(1 if names - set(joined) else 0)
