@@ -7,7 +7,7 @@ module: dask_cluster_restart
 short_description: Restart a Dask cluster's containers on a machine (found by label), its workers retired first
 description:
   - Lists the containers labelled as the cluster's (I(label_cluster)=I(cluster)) and restarts those whose role
-    label is in I(roles), as C(docker restart) does (SIGTERM, then I(stop_timeout) seconds before SIGKILL): the
+    label is in I(roles), as C(docker restart) does (SIGTERM, then I(stop_timeout) seconds before SIGKILL) - the
     scheduler first, then Jupyter, then the workers. The containers keep their settings; Docker starts their
     processes again.
   - With I(retire), the workers of the worker containers are first retired through the scheduler, which moves
