@@ -26,7 +26,8 @@ LISTING = "sudo docker ps -a --filter label=io.github.adhoc.dask_cluster.cluster
 BY_HAND = {
     "docker ps": LISTING,
     "docker logs": f"for c in $({LISTING}); do sudo docker logs --timestamps $c > /tmp/$c.log 2>&1; done",
-    "docker restart": "sudo docker restart dask-worker >/dev/null",
+    # The scheduler's machine may run no worker.
+    "docker restart": "for c in $(sudo docker ps -q --filter name=^dask-worker$); do sudo docker restart $c; done",
 }
 
 

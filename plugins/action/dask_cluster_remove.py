@@ -5,16 +5,11 @@ teardown is a single step per machine, so a module's start-up cost would be most
 """
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
+                                                                                     RETIRE_SPEC, MachineProgramAction)
 
-# Shared with dask_cluster_restart, which retires the same way.
-RETIRE_SPEC = {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
-                                           "label_workers": {"type": "str", "required": True}}}
 ARGUMENT_SPEC = {
-    "cluster": {"type": "str", "required": True},
-    "label_cluster": {"type": "str", "required": True},
-    "label_role": {"type": "str", "required": True},
-    "roles": {"type": "list", "elements": "str", "required": True},
+    **CLUSTER_CONTAINERS_SPEC,
     "root": {"type": "str", "required": True},
     "paths": {"type": "list", "elements": "str", "default": []},
     "paths_when_alone": {"type": "list", "elements": "str", "default": []},

@@ -2,14 +2,11 @@
 retired first, in one run of the small program plugin_utils/machine_action.py sends (no module packaging)."""
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.action.dask_cluster_remove import RETIRE_SPEC
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
+                                                                                     RETIRE_SPEC, MachineProgramAction)
 
 ARGUMENT_SPEC = {
-    "cluster": {"type": "str", "required": True},
-    "label_cluster": {"type": "str", "required": True},
-    "label_role": {"type": "str", "required": True},
-    "roles": {"type": "list", "elements": "str", "required": True},
+    **CLUSTER_CONTAINERS_SPEC,
     "stop_timeout": {"type": "int", "default": 10},
     "retire": RETIRE_SPEC,
     "rejoin": {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},

@@ -13,13 +13,11 @@ import shlex
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import MachineProgramAction
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
+                                                                                     MachineProgramAction)
 
 ARGUMENT_SPEC = {
-    "cluster": {"type": "str", "required": True},
-    "label_cluster": {"type": "str", "required": True},
-    "label_role": {"type": "str", "required": True},
-    "roles": {"type": "list", "elements": "str", "required": True},
+    **CLUSTER_CONTAINERS_SPEC,
     "dest": {"type": "path", "required": True},
     "since": {"type": "str"},
     "tail": {"type": "str"},

@@ -18,24 +18,8 @@ version_added: 0.3.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
+  - adhoc.dask_cluster.cluster_containers
 options:
-  cluster:
-    description: The cluster's name, the value of I(label_cluster) on its containers.
-    type: str
-    required: true
-  label_cluster:
-    description: Label key that names a container's cluster.
-    type: str
-    required: true
-  label_role:
-    description: Label key that names a container's role (scheduler, jupyter, worker).
-    type: str
-    required: true
-  roles:
-    description: The roles whose containers go.
-    type: list
-    elements: str
-    required: true
   root:
     description:
       - The cluster's own directory (C(<dask_cluster_data_root>/<dask_cluster_name>)). Every path of I(paths)

@@ -19,24 +19,8 @@ version_added: 0.13.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
+  - adhoc.dask_cluster.cluster_containers
 options:
-  cluster:
-    description: The cluster's name, the value of I(label_cluster) on its containers.
-    type: str
-    required: true
-  label_cluster:
-    description: Label key that names a container's cluster.
-    type: str
-    required: true
-  label_role:
-    description: Label key that names a container's role (scheduler, jupyter, worker).
-    type: str
-    required: true
-  roles:
-    description: The roles whose containers restart.
-    type: list
-    elements: str
-    required: true
   stop_timeout:
     description: Seconds a container gets to stop after SIGTERM before it is killed.
     type: int

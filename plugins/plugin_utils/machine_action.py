@@ -17,6 +17,16 @@ from ansible.plugins.action import ActionBase
 
 REMOTE_PROGRAM = (Path(__file__).parent / "machine_program.py").read_text()
 AUTO = ("auto", "auto_legacy", "auto_silent", "auto_legacy_silent")
+# The arguments of the actions that find a cluster's containers of some roles by their labels.
+CLUSTER_CONTAINERS_SPEC = {
+    "cluster": {"type": "str", "required": True},
+    "label_cluster": {"type": "str", "required": True},
+    "label_role": {"type": "str", "required": True},
+    "roles": {"type": "list", "elements": "str", "required": True},
+}
+# Retirement through the scheduler before a removal or a restart: the command and the label naming the workers.
+RETIRE_SPEC = {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
+                                           "label_workers": {"type": "str", "required": True}}}
 
 
 class MachineProgramAction(ActionBase):
