@@ -208,6 +208,32 @@ def test_the_same_cluster_name_from_another_directory_is_refused_and_the_running
             assert client.submit(sum, [1, 1]).result() == 2
 
 
+def test_status_lists_every_certificate_and_warns_of_one_within_the_renewal_window(local_cluster):
+    """status.yml on the TLS cluster: the CA's, the client's and the machine's certificates with the dates they
+    carry; with a renewal window longer than what they have left, it fails naming each, and changes nothing."""
+    from cryptography import x509
+
+    _, extra, out_dir = local_cluster
+    files = {"CA": "ca.pem", "client": "client-cert.pem", "machine localhost": "hosts/localhost/cert.pem"}
+    expiry = {which: x509.load_pem_x509_certificate((out_dir / name).read_bytes()).not_valid_after_utc.strftime(
+        "%Y-%m-%d %H:%M:%S UTC") for which, name in files.items()}
+    healthy = playbook("status", ROOT / "inventories/local", *extra)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    status = json.loads((out_dir / "status.json").read_text())
+    assert {which: c["not_after"] for which, c in status["certificates"].items()} == expiry
+    assert status["scheduler"]["address"] == "tls://127.0.0.1:28786"
+    before = cluster_containers(CLUSTER)
+    # Certificates valid for 800 days, renewed within 799: every one but the CA's is due.
+    due = playbook("status", ROOT / "inventories/local", *extra, "-e", "dask_tls_renew_days=799",
+                   "-e", "dask_tls_cert_days=800")
+    text = " ".join(due.stdout.split())
+    assert due.returncode != 0, due.stdout + due.stderr
+    for which in ("client", "machine localhost"):
+        assert f"the {which} certificate expires on {expiry[which]}" in text, text[-3000:]
+    assert "the CA certificate expires" not in text
+    assert recap_changed(due.stdout) == 0 and cluster_containers(CLUSTER) == before
+
+
 def test_a_certificate_near_expiry_is_renewed_and_the_cluster_keeps_working(local_cluster):
     from distributed import Client
 

@@ -32,11 +32,15 @@ class ActionModule(MachineProgramAction):
         result = super().run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         dest = args.pop("dest")
-        answer = self.run_remote("container_logs", args, task_vars)
+        try:  # the user the connection logs in as, to whom the files on the machine are given (local: none)
+            login = self._connection.get_option("remote_user")
+        except KeyError:
+            login = None
+        answer = self.run_remote("container_logs", {**args, "login": login}, task_vars)
         if answer.get("failed"):
             return {**result, **answer}
         directory = answer.pop("directory")
-        if not directory.startswith(REMOTE_PREFIX):
+        if os.path.dirname(os.path.normpath(directory)) != "/tmp" or not directory.startswith(REMOTE_PREFIX):
             raise AnsibleActionFail(f"the machine wrote the logs to {directory}, not under {REMOTE_PREFIX}")
         try:
             os.makedirs(dest, mode=0o700, exist_ok=True)

@@ -70,8 +70,11 @@ def dask_cluster_status(reads: dict, expected: dict, answer: dict, certificates:
         problems.append(f"the components run different versions of {', '.join(answer['versions_differ'])}")
     for which, expiry in certificates.items():
         if expiry["days_left"] <= int(renew_days):
+            # up.yml renews a machine's or the client's certificate by itself, but refuses a CA near its end.
+            fix = ("rotate it: up.yml -e dask_tls_rotate_ca=true (clients then need the new bundle)" if which == "CA"
+                   else "up.yml renews it")
             problems.append(f"the {which} certificate expires on {expiry['not_after']} ({expiry['days_left']:.0f} "
-                            f"days), within dask_tls_renew_days ({renew_days}): up.yml renews it")
+                            f"days), within dask_tls_renew_days ({renew_days}): {fix}")
     status = {"healthy": not problems, "problems": problems, "machines": machines,
               "scheduler": {"address": answer.get("address"), "workers_joined": len(joined & set(expected_names)),
                             "workers_expected": len(expected_names), "tasks": answer.get("tasks"),

@@ -74,6 +74,17 @@ options:
         description: Label key whose value lists the container's worker names.
         type: str
         required: true
+      absent_ok:
+        description:
+          - Count a worker the scheduler does not know as retired (it holds none of the scheduler's results): for a
+            container about to be recreated, whose scheduler may itself have just been recreated.
+        type: bool
+        default: false
+        version_added: 0.13.0
+      instead:
+        description: What the failure message tells the user to do instead, when the retirement fails.
+        type: str
+        version_added: 0.13.0
 """
 
 EXAMPLES = r"""

@@ -40,11 +40,18 @@ options:
         description: Label key whose value lists the container's worker names.
         type: str
         required: true
+      absent_ok:
+        description: Count a worker the scheduler does not know as retired (it holds none of its results).
+        type: bool
+        default: false
+      instead:
+        description: What the failure message tells the user to do instead, when the retirement fails.
+        type: str
   rejoin:
     description:
       - After the restart, wait until the scheduler lists each restarted worker process again as a new process
-        (at an address other than the one it was retired from). I(argv) runs in each worker container with a
-        JSON object C({"names", "old", "timeout"}) appended, and must print last a JSON line with C(joined)
+        (running, where a retired one is closing). I(argv) runs in each worker container with a
+        JSON object C({"names", "timeout"}) appended, and must print last a JSON line with C(joined)
         (name to address) and C(missing). Fails, naming the workers, when any is missing after I(timeout).
     type: dict
     suboptions:
@@ -86,7 +93,7 @@ rejoined:
   returned: always
   type: dict
 restarted:
-  description: Names of the containers restarted (or that would be, in check mode), in the order they were.
+  description: Names of the running containers restarted (or that would be, in check mode), in the order they were.
   returned: always
   type: list
   elements: str

@@ -13,8 +13,8 @@ description:
     time, with every string of I(secrets) replaced by C([redacted]); the connection Ansible holds then copies
     each file to the controller as C(fetch) does, and the directory is removed. No log is held whole in memory
     on either side.
-  - Under become through sudo, the files on the machine are given to the user Ansible logged in as, so that its
-    connection can copy them.
+  - Under become, the files on the machine are given to the user Ansible logged in as (sudo's C(SUDO_UID), else
+    the connection's remote user), so that its connection can copy them.
 version_added: 0.13.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:

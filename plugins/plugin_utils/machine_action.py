@@ -26,7 +26,9 @@ CLUSTER_CONTAINERS_SPEC = {
 }
 # Retirement through the scheduler before a removal or a restart: the command and the label naming the workers.
 RETIRE_SPEC = {"type": "dict", "options": {"argv": {"type": "list", "elements": "str", "required": True},
-                                           "label_workers": {"type": "str", "required": True}}}
+                                           "label_workers": {"type": "str", "required": True},
+                                           "absent_ok": {"type": "bool", "default": False},
+                                           "instead": {"type": "str"}}}
 
 
 class MachineProgramAction(ActionBase):

@@ -297,14 +297,17 @@ def retirement_answer(stdout_lines):
     return None
 
 
-def retire_workers(containers, retire, undone="removed",
-                   instead="-e dask_remove_retire=false removes them without retirement, and the data they hold is "
-                           "lost.", addresses=None):
+# What a user may do when a retirement fails, unless the caller says otherwise.
+DEFAULT_INSTEAD = "-e dask_remove_retire=false removes them without retirement, and the data they hold is lost."
+
+
+def retire_workers(containers, retire, undone="removed"):
     """Retire the worker processes of each worker container through the scheduler, which moves the data they
     hold to the other workers: retire["argv"] runs in the container with the names its label
-    retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]}. Any
+    retire["label_workers"] lists appended, and prints a JSON line {"retired": [...], "absent": [...]} (with
+    retire["absent_ok"], a worker the scheduler does not know counts as retired). Any
     container whose workers were not all retired stops the job before any container is removed or restarted
-    (`undone` says which, `instead` what the user may do). The retired workers' addresses go to `addresses`."""
+    (`undone` says which; retire["instead"] says what else the user may do)."""
     retired = []
     for container in containers:
         name = container["Names"][0].lstrip("/")
@@ -324,10 +327,12 @@ def retire_workers(containers, retire, undone="removed",
             except JobError as exc:  # every engine failure, a timeout included
                 ran = {"rc": None, "stdout_lines": [], "stdout": "", "stderr": str(exc)}
             answer = retirement_answer(ran["stdout_lines"])
-            if answer is not None and sorted(map(str, answer["retired"])) == sorted(names):
+            # A worker the scheduler does not know holds none of its results: with absent_ok (a container about
+            # to be recreated while the scheduler itself was just recreated) there is nothing to hand on.
+            handed = answer and sorted(map(str, answer["retired"] + (answer["absent"] if retire.get("absent_ok")
+                                                                     else [])))
+            if answer is not None and handed == sorted(names):
                 retired += names
-                if addresses is not None:
-                    addresses.extend(answer.get("addresses") or [])
                 continue
             if answer is None:
                 reason = "the retirement could not run in container %s: %s" % (
@@ -340,7 +345,8 @@ def retire_workers(containers, retire, undone="removed",
                 reason = "the scheduler retired only %s: run again" % done
         raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with their "
                        "data and nothing was %s: %s. If the scheduler is down, bring the cluster back up "
-                       "(up.yml) and run this again; %s" % (", ".join(names) or name, undone, reason, instead))
+                       "(up.yml) and run this again; %s" % (", ".join(names) or name, undone, reason,
+                                                             retire.get("instead") or DEFAULT_INSTEAD))
     return retired
 
 
@@ -356,36 +362,35 @@ def cluster_containers(params):
 
 
 def cluster_restart(params):
-    """Restart the cluster's containers of the given roles, the scheduler first, then Jupyter, then the workers.
-    With `retire`, the workers of the worker containers are retired first, as for a removal, so that the data
-    they hold moves to the other workers; when that fails, nothing is restarted. With `rejoin`, it then waits
-    until the scheduler lists each restarted worker process again, as a new process."""
+    """Restart the cluster's running containers of the given roles (one stopped on purpose stays stopped), the
+    scheduler first, then Jupyter, then the workers. With `retire`, the workers of the worker containers are
+    retired first, as for a removal, so that the data they hold moves to the other workers; when that fails,
+    nothing is restarted. With `rejoin`, it then waits until the scheduler lists each restarted worker process
+    again."""
     role = params["label_role"]
-    ours = list(reversed(cluster_containers(params)[1]))
+    ours = [c for c in reversed(cluster_containers(params)[1]) if c.get("State") == "running"]
     workers = [c for c in ours if c["Labels"][role] == "worker"]
-    retired, old, rejoined = [], [], {}
+    retired, rejoined = [], {}
     if not params["check_mode"]:
         if params.get("retire"):
-            retired = retire_workers(workers, params["retire"], "restarted",
-                                     "a machine whose workers hold the only copy of some results can be restarted "
-                                     "only while other workers run.", old)
+            retired = retire_workers(workers, params["retire"], "restarted")
         for container in ours:
             call("POST", "/containers/%s/restart" % quote(container["Id"]), {"t": params["stop_timeout"]},
                  timeout=params["stop_timeout"] + 60)
         if params.get("rejoin"):
             for container in workers:
-                rejoined.update(rejoin_workers(container, params["rejoin"], old))
+                rejoined.update(rejoin_workers(container, params["rejoin"]))
     return {"changed": bool(ours), "retired": retired, "rejoined": rejoined,
             "restarted": [c["Names"][0].lstrip("/") for c in ours]}
 
 
-def rejoin_workers(container, rejoin, old):
-    """Wait until the scheduler lists the worker processes of a restarted container as new processes:
-    rejoin["argv"] runs in it with {"names", "old", "timeout"} as JSON appended and prints
+def rejoin_workers(container, rejoin):
+    """Wait until the scheduler lists the worker processes of a restarted container as running again:
+    rejoin["argv"] runs in it with {"names", "timeout"} as JSON appended and prints
     {"joined": {name: address}, "missing": [...]}."""
     name = container["Names"][0].lstrip("/")
     names = json.loads((container.get("Labels") or {}).get(rejoin["label_workers"]) or "[]")
-    asked = json.dumps({"names": names, "old": old, "timeout": rejoin["timeout"]})
+    asked = json.dumps({"names": names, "timeout": rejoin["timeout"]})
     try:
         ran = container_exec({"container": container["Id"], "argv": rejoin["argv"] + [asked],
                               "timeout": rejoin["timeout"] + 60})
@@ -464,28 +469,45 @@ def since_timestamp(since):
     raise JobError("since %r is neither a Unix time nor a duration such as 30m, 2h or 1d" % since)
 
 
+def login_ids(login):
+    """The user Ansible logged in as before it became root, and that user's group: sudo says so in SUDO_UID and
+    SUDO_GID; otherwise the login name the controller passed, when this machine knows it. None when neither."""
+    if os.environ.get("SUDO_UID") and os.environ.get("SUDO_GID"):
+        return int(os.environ["SUDO_UID"]), int(os.environ["SUDO_GID"])
+    try:
+        entry = pwd.getpwnam(login) if login else None
+    except KeyError:
+        entry = None
+    return (entry.pw_uid, entry.pw_gid) if entry else None
+
+
 def container_logs(params):
     """Write the log of each of the cluster's containers of the given roles into a new private directory, one
-    file per container, owned by the user Ansible logged in as when it became root (so that the controller can
-    fetch them over its own connection, streamed), with the given secrets replaced."""
+    file per container, with the given secrets replaced. Run as root, the files go to the user Ansible logged in
+    as, so that the controller can copy them over its own connection, streamed. Nothing is left behind when a log
+    cannot be written."""
     ours = cluster_containers(params)[1]
     directory = tempfile.mkdtemp(prefix="dask-cluster-logs-", dir="/tmp")
     query = {"stdout": 1, "stderr": 1, "timestamps": 1}
-    if params.get("since"):
-        query["since"] = since_timestamp(params["since"])
-    if params.get("tail"):
-        query["tail"] = params["tail"]
     logs = []
-    for container in ours:
-        name = container["Names"][0].lstrip("/")
-        target = os.path.join(directory, name + ".log")
-        lines, errors = write_log(container["Id"], target, query, params.get("secrets") or [])
-        logs.append({"container": name, "role": container["Labels"][params["label_role"]], "path": target,
-                     "lines": lines, "errors": errors})
-    login = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
-    if os.geteuid() == 0 and all(login):
-        for path in [directory] + [log["path"] for log in logs]:
-            os.chown(path, int(login[0]), int(login[1]))
+    try:
+        if params.get("since"):
+            query["since"] = since_timestamp(params["since"])
+        if params.get("tail"):
+            query["tail"] = params["tail"]
+        for container in ours:
+            name = container["Names"][0].lstrip("/")
+            target = os.path.join(directory, name + ".log")
+            lines, errors = write_log(container["Id"], target, query, params.get("secrets") or [])
+            logs.append({"container": name, "role": container["Labels"][params["label_role"]], "path": target,
+                         "lines": lines, "errors": errors})
+        login = login_ids(params.get("login")) if os.geteuid() == 0 else None
+        if login:
+            for path in [directory] + [log["path"] for log in logs]:
+                os.chown(path, *login)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     return {"changed": False, "directory": directory, "logs": logs}
 
 

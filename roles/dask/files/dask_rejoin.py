@@ -1,9 +1,9 @@
-"""Wait until worker processes, restarted, joined the scheduler again: each name listed at an address other than
-the ones it had before (a new process), and running.
+"""Wait until worker processes, restarted, joined the scheduler again: each name listed as running (a retired
+process is `closing_gracefully` until it ends, so a running one of that name is its successor).
 
 Run by the `restart` entry point in a worker container of the cluster, whose environment carries the scheduler's
 address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
-    python -c "$(cat dask_rejoin.py)" '{"names": [...], "old": [addresses], "timeout": seconds}'
+    python -c "$(cat dask_rejoin.py)" '{"names": [...], "timeout": seconds}'
 Prints one JSON line: {"joined": {name: address}, "missing": [names not back in time]}, and exits 1 when any is
 missing.
 """
@@ -14,7 +14,7 @@ import time
 from distributed import Client
 
 asked = json.loads(sys.argv[1])
-names, old = {str(name) for name in asked["names"]}, set(asked["old"])
+names = {str(name) for name in asked["names"]}
 deadline = time.monotonic() + asked["timeout"]
 joined = {}
 # The scheduler may itself be restarting: connecting is retried until the deadline.
@@ -27,8 +27,7 @@ while True:
                 except TypeError:  # releases before n_workers list every worker
                     workers = client.scheduler_info()["workers"]
                 joined = {str(info.get("name")): address for address, info in workers.items()
-                          if str(info.get("name")) in names and address not in old
-                          and info.get("status", "running") == "running"}
+                          if str(info.get("name")) in names and info.get("status", "running") == "running"}
                 if set(joined) == names or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)

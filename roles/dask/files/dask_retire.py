@@ -6,8 +6,7 @@ ends them.
 Run by the `remove` entry point in a worker container of the cluster, whose environment carries the scheduler's
 address (DASK_SCHEDULER_ADDRESS) and the cluster's TLS:
     python -c "$(cat dask_retire.py)" NAME...
-Prints one JSON line: {"retired": [names], "absent": [names the scheduler did not know], "addresses": [the
-retired workers' addresses]}.
+Prints one JSON line: {"retired": [names], "absent": [names the scheduler did not know]}.
 """
 import json
 import sys
@@ -34,4 +33,4 @@ with Client(timeout="30s") as client:
     retired = client.retire_workers(workers=chosen, close_workers=False, remove=False) if chosen else {}
     known = {str(workers[addr].get("name")) for addr in chosen}
     print(json.dumps({"retired": sorted(str(info.get("name")) for info in retired.values()),
-                      "absent": sorted(names - known), "addresses": sorted(retired)}), flush=True)
+                      "absent": sorted(names - known)}), flush=True)

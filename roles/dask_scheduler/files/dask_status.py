@@ -1,9 +1,10 @@
 """Ask the scheduler how the cluster is doing, from inside the scheduler's container.
 
-Run with the image's Python: `python -c "$(cat dask_status.py)" ADDRESS`. Prints one JSON line: the scheduler's
-address, its worker processes (name, address, threads, memory used and limit, tasks processing, results held),
-the tasks it holds by state, how many other clients are connected, the scheduler's package versions and the
-packages whose versions differ between the components.
+Run with the image's Python: `python -c "$(cat dask_status.py)" ADDRESS [status|held]`. Prints one JSON line: the
+tasks the scheduler holds by state and how many other clients are connected; and with `status` (the default) also
+its address, its worker processes (name, address, threads, memory used and limit, tasks processing, results
+held), its package versions and the packages whose versions differ between the components. `held` asks the
+scheduler alone, so that a worker that does not answer cannot hold the question up.
 """
 import json
 import sys
@@ -34,6 +35,9 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Client(sys.argv[1], timeout=30) as client:
+            if sys.argv[2:3] == ["held"]:
+                print(json.dumps(client.run_on_scheduler(held_by_scheduler, me=client.id)))
+                return
             info = every_worker(client)
             processing, held = client.processing(), client.has_what()
             scheduler = client.run_on_scheduler(held_by_scheduler, me=client.id)
