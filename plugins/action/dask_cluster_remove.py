@@ -5,8 +5,8 @@ teardown is a single step per machine, so a module's start-up cost would be most
 """
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
-                                                                                     RETIRE_SPEC, MachineProgramAction)
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (
+    CLUSTER_CONTAINERS_SPEC, RETIRE_SPEC, MachineProgramAction)
 
 ARGUMENT_SPEC = {
     **CLUSTER_CONTAINERS_SPEC,

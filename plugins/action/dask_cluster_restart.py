@@ -2,8 +2,8 @@
 retired first, in one run of the small program plugin_utils/machine_action.py sends (no module packaging)."""
 from __future__ import annotations
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
-                                                                                     RETIRE_SPEC, MachineProgramAction)
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (
+    CLUSTER_CONTAINERS_SPEC, RETIRE_SPEC, MachineProgramAction)
 
 ARGUMENT_SPEC = {
     **CLUSTER_CONTAINERS_SPEC,

@@ -13,8 +13,8 @@ import shlex
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (CLUSTER_CONTAINERS_SPEC,
-                                                                                     MachineProgramAction)
+from ansible_collections.adhoc.dask_cluster.plugins.plugin_utils.machine_action import (
+    CLUSTER_CONTAINERS_SPEC, MachineProgramAction)
 
 ARGUMENT_SPEC = {
     **CLUSTER_CONTAINERS_SPEC,

@@ -76,7 +76,7 @@ options:
         required: true
       absent_ok:
         description:
-          - Count a worker the scheduler does not know as retired (it holds none of the scheduler's results): for a
+          - Count a worker the scheduler does not know as retired (it holds none of the scheduler's results) - for a
             container about to be recreated, whose scheduler may itself have just been recreated.
         type: bool
         default: false

@@ -345,8 +345,8 @@ def retire_workers(containers, retire, undone="removed"):
                 reason = "the scheduler retired only %s: run again" % done
         raise JobError("its workers (%s) were not retired through the scheduler, so they keep running with their "
                        "data and nothing was %s: %s. If the scheduler is down, bring the cluster back up "
-                       "(up.yml) and run this again; %s" % (", ".join(names) or name, undone, reason,
-                                                             retire.get("instead") or DEFAULT_INSTEAD))
+                       "(up.yml) and run this again; %s"
+                       % (", ".join(names) or name, undone, reason, retire.get("instead") or DEFAULT_INSTEAD))
     return retired
 
 
