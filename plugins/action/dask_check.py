@@ -1,8 +1,8 @@
 """Action plugin adhoc.dask_cluster.dask_check: many input checks in one task, each with its own message.
 
-A role's preflight used to be one `assert` task per check. On a controller each task costs a fork per machine,
-so a dozen checks on eight machines cost seconds before anything happens. This plugin evaluates the checks in
-order, on the controller, and fails with the message of the first check that does not hold. A message is
+On a controller each task costs a fork per machine, so a dozen `assert` tasks on eight machines cost seconds
+before anything happens. This plugin evaluates the checks in order, on the controller, and fails with the
+message of the first check that does not hold. A message is
 templated only when its check fails, so it may describe a value that only a failing input has.
 
 With `entry_point` (an entry point of the task's role), the variables are first validated against that entry
@@ -15,12 +15,19 @@ takes the place of a set_fact task after the checks, which would cost another fo
 """
 from __future__ import annotations
 
+import functools
 import os
 import typing as t
 
+import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+
+try:
+    from yaml import CSafeLoader as _SpecLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _SpecLoader
 
 
 class ActionModule(ActionBase):
@@ -68,9 +75,18 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("entry_point is for a task of a role (role_path is not set)")
         path = os.path.join(role_path, "meta", "argument_specs.yml")
         try:
-            options = self._loader.load_from_file(path)["argument_specs"][entry_point].get("options") or {}
+            options = _argument_specs(path)["argument_specs"][entry_point].get("options") or {}
         except (KeyError, TypeError) as error:
             raise AnsibleActionFail(f"{path} has no argument spec for entry point {entry_point!r}") from error
         provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
         validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
         return list(validated.error_messages)
+
+
+@functools.lru_cache(maxsize=None)
+def _argument_specs(path: str) -> t.Any:
+    """A role's meta/argument_specs.yml as plain data, read with PyYAML's own loader: the file holds no Ansible
+    tags, and Ansible's loader (which marks every value with its origin) and the deep copy its cache hands out
+    would cost each machine's fork more than the checks themselves."""
+    with open(path, encoding="utf-8") as spec:
+        return yaml.load(spec, Loader=_SpecLoader)  # noqa: S506 (a safe loader)
