@@ -19,6 +19,7 @@ author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
   - adhoc.dask_cluster.cluster_containers
+  - adhoc.dask_cluster.retire
 options:
   root:
     description:
@@ -54,37 +55,6 @@ options:
     description: Seconds a container of I(graceful_roles) gets to stop after SIGTERM before it is killed.
     type: int
     default: 10
-  retire:
-    description:
-      - Retire the workers of each running worker container through the scheduler before anything is removed,
-        so that the data they hold moves to the other workers (for machines leaving a cluster that keeps
-        running). I(argv) runs in the container with the worker names its label I(label_workers) lists (a JSON
-        list) appended, and must print last a JSON line with the lists C(retired) and C(absent) (names the
-        scheduler does not know).
-      - When any container's workers are not all retired, the task fails and nothing is removed. Skipped in
-        check mode.
-    type: dict
-    suboptions:
-      argv:
-        description: The retirement command, run without a shell in the worker container.
-        type: list
-        elements: str
-        required: true
-      label_workers:
-        description: Label key whose value lists the container's worker names.
-        type: str
-        required: true
-      absent_ok:
-        description:
-          - Count a worker the scheduler does not know as retired (it holds none of the scheduler's results) - for a
-            container about to be recreated, whose scheduler may itself have just been recreated.
-        type: bool
-        default: false
-        version_added: 0.13.0
-      instead:
-        description: What the failure message tells the user to do instead, when the retirement fails.
-        type: str
-        version_added: 0.13.0
 """
 
 EXAMPLES = r"""

@@ -11,8 +11,7 @@ description:
     scheduler first, then Jupyter, then the workers. The containers keep their settings; Docker starts their
     processes again.
   - With I(retire), the workers of the worker containers are first retired through the scheduler, which moves
-    the data they hold to the other workers; when that fails, nothing is restarted and the task fails, naming
-    the workers and why.
+    the data they hold to the other workers.
   - One round trip per machine, as a small program on the engine's socket (standard library only), sent by its
     action plugin. playbooks/restart.yml uses it.
 version_added: 0.13.0
@@ -20,33 +19,12 @@ author: adhoc.dask_cluster contributors (!UNKNOWN)
 extends_documentation_fragment:
   - adhoc.dask_cluster.machine_program
   - adhoc.dask_cluster.cluster_containers
+  - adhoc.dask_cluster.retire
 options:
   stop_timeout:
     description: Seconds a container gets to stop after SIGTERM before it is killed.
     type: int
     default: 10
-  retire:
-    description:
-      - Retire the workers of each running worker container through the scheduler first, as in
-        M(adhoc.dask_cluster.dask_cluster_remove). Skipped in check mode.
-    type: dict
-    suboptions:
-      argv:
-        description: The retirement command, run without a shell in the worker container.
-        type: list
-        elements: str
-        required: true
-      label_workers:
-        description: Label key whose value lists the container's worker names.
-        type: str
-        required: true
-      absent_ok:
-        description: Count a worker the scheduler does not know as retired (it holds none of its results).
-        type: bool
-        default: false
-      instead:
-        description: What the failure message tells the user to do instead, when the retirement fails.
-        type: str
   rejoin:
     description:
       - After the restart, wait until the scheduler lists each restarted worker process again as a new process
@@ -60,14 +38,14 @@ options:
         type: list
         elements: str
         required: true
-      label_workers:
-        description: Label key whose value lists the container's worker names.
-        type: str
-        required: true
       timeout:
         description: Seconds to wait for the workers.
         type: int
         default: 120
+      label_workers:
+        description: Label key whose value lists the container's worker names.
+        type: str
+        required: true
 """
 
 EXAMPLES = r"""
