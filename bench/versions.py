@@ -6,11 +6,14 @@ The base commit is checked out in a temporary git worktree, with a collections p
 adhoc.dask_cluster at it (the other collections are this checkout's). For each N and each repetition, each
 version in turn (the order alternating between repetitions) brings the cluster up on lab machines that hold the
 image (cold), runs up.yml again once every container is healthy (re-run) and takes it down (down.yml); the
-lab is the same for both. Medians, and this checkout's ratio to the base, go to bench/results/versions.md.
+lab is the same for both. Medians, and this checkout's ratio to the base, go to bench/results/versions.md,
+with each play's median time (the callback bench/callback_plugins/play_times.py) to show where a difference lies.
 """
 from __future__ import annotations
 
 import argparse
+import configparser
+import json
 import os
 import statistics
 import subprocess
@@ -41,8 +44,14 @@ def worktree(base: str, into: Path) -> Path:
     return tree
 
 
-def playbook(tree: Path, collections: Path, name: str, inventory: Path) -> float:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(collections))
+def playbook(tree: Path, collections: Path, name: str, inventory: Path, play_times: Path) -> float:
+    """Runs the playbook of that tree; its plays' times go to play_times (JSON)."""
+    config = configparser.ConfigParser()
+    config.read(tree / "ansible.cfg")
+    callbacks = [c for c in config.get("defaults", "callbacks_enabled", fallback="").split(",") if c.strip()]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(tree / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(collections),
+               ANSIBLE_CALLBACK_PLUGINS=str(Path(__file__).parent / "callback_plugins"),
+               ANSIBLE_CALLBACKS_ENABLED=",".join([*callbacks, "play_times"]), PLAY_TIMES_OUT=str(play_times))
     started = time.monotonic()
     result = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(inventory), str(tree / "playbooks" / name)], cwd=tree,
                             env=env, capture_output=True, text=True)
@@ -54,6 +63,7 @@ def playbook(tree: Path, collections: Path, name: str, inventory: Path) -> float
 
 def measure(n: int, reps: int, versions: dict[str, tuple[Path, Path]], workdir: Path) -> dict:
     times = {(label, step): [] for label in versions for step in STEPS}
+    plays = {(label, step): [] for label in versions for step in STEPS}  # per run: {play: seconds}
     with lab.lab(n):
         ssh_all(n, lambda i: "sudo docker load -q -i /images/gds-standin.tar >/dev/null")
         for rep in range(reps):
@@ -63,13 +73,18 @@ def measure(n: int, reps: int, versions: dict[str, tuple[Path, Path]], workdir: 
                 inventory = lab.inventory(n, workdir / f"hosts-{n}-{label}.yml", {
                     "dask_image": IMAGE, "dask_image_pull": "never",
                     "dask_cluster_output_dir": str(workdir / f"dask-{n}-{label}")})
-                times[(label, "up cold")].append(playbook(tree, collections, "up.yml", inventory))
-                wait_until_healthy(n)
-                times[(label, "up re-run")].append(playbook(tree, collections, "up.yml", inventory))
-                times[(label, "down")].append(playbook(tree, collections, "down.yml", inventory))
+                for step, name in zip(STEPS, ("up.yml", "up.yml", "down.yml")):
+                    if step == "up re-run":
+                        wait_until_healthy(n)
+                    play_times = workdir / "play_times.json"
+                    times[(label, step)].append(playbook(tree, collections, name, inventory, play_times))
+                    plays[(label, step)].append(dict(json.loads(play_times.read_text())))
             print(f"N={n} rep {rep + 1}: " + ", ".join(f"{label} {step} {values[-1]:.1f}s"
                                                        for (label, step), values in times.items()), flush=True)
-    return {"n": n, "times": {key: statistics.median(values) for key, values in times.items()}}
+    return {"n": n, "times": {key: statistics.median(values) for key, values in times.items()},
+            "plays": {key: {play: statistics.median(run.get(play, 0.0) for run in runs)
+                            for play in dict.fromkeys(play for run in runs for play in run)}
+                      for key, runs in plays.items()}}
 
 
 def write_results(results: list[dict], base: str, head: str, reps: int) -> Path:
@@ -81,6 +96,14 @@ def write_results(results: list[dict], base: str, head: str, reps: int) -> Path:
         for step in STEPS:
             old, new = result["times"][("base", step)], result["times"][("head", step)]
             lines.append(f"| {result['n']} | {step} | {old:.1f} | {new:.1f} | {new / old:.2f} |")
+    for result in results:
+        for step in STEPS[:2]:
+            base_plays, head_plays = result["plays"][("base", step)], result["plays"][("head", step)]
+            lines += ["", f"N={result['n']}, {step}: each play's median seconds (a play only one of them has shows "
+                          "- for the other).", "", "| play | base | this checkout |", "|---|---|---|"]
+            for play in dict.fromkeys([*head_plays, *base_plays]):
+                cells = [f"{plays[play]:.1f}" if play in plays else "-" for plays in (base_plays, head_plays)]
+                lines.append(f"| {play} | {cells[0]} | {cells[1]} |")
     return lab.write_results("versions.md", lines)
 
 

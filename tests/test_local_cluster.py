@@ -119,11 +119,62 @@ def test_a_client_with_the_bundle_counts_both_local_workers_and_runs_work(local_
             assert client.submit(sum, range(101)).result() == 5050
 
 
-def test_a_rerun_changes_nothing(local_cluster):
-    _, extra, _ = local_cluster
+def play_output(output: str, play: str) -> str:
+    """What the default callback printed for one play, up to the next."""
+    assert f"PLAY [{play}]" in output, output
+    return output.split(f"PLAY [{play}]", 1)[1].split("\nPLAY ", 1)[0]
+
+
+def test_a_rerun_changes_nothing_and_leaves_the_worker_machine_out_of_the_worker_plays(local_cluster):
+    first, extra, _ = local_cluster
     again = playbook("up", ROOT / "inventories/local", *extra)
     assert again.returncode == 0, again.stdout + again.stderr
     assert recap_changed(again.stdout) == 0, again.stdout
+    # Its worker container runs as asked, so the plan puts it in neither worker play; the first run, which created
+    # the container, ran the worker role there.
+    for play in ("Bring up the workers", "Roll the workers whose running containers change, one machine at a time"):
+        assert "skipping: no hosts matched" in play_output(again.stdout, play), again.stdout
+    assert "TASK [adhoc.dask_cluster.dask_worker : " in play_output(first.stdout, "Bring up the workers"), first.stdout
+
+
+def container_state(name: str) -> dict:
+    return json.loads(subprocess.run(["docker", "inspect", "--format", "{{json .State}}", name],
+                                     capture_output=True, text=True, check=True).stdout)
+
+
+def container_id(name: str) -> str:
+    return subprocess.run(["docker", "inspect", "--format", "{{.Id}}", name], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_a_paused_container_is_resumed_and_a_paused_scheduler_a_change_would_recreate_is_refused(local_cluster):
+    """A paused container holds all it held (the scheduler its tasks, the workers their results): up.yml resumes
+    one that is otherwise as asked, the same container, and refuses to recreate a paused scheduler for a changed
+    setting, as one that cannot say what it holds."""
+    _, extra, _ = local_cluster
+    scheduler, worker = f"{CLUSTER}-scheduler", f"{CLUSTER}-worker"
+    before = {name: container_id(name) for name in (scheduler, worker)}
+    subprocess.run(["docker", "pause", scheduler, worker], capture_output=True, check=True)
+    try:
+        resumed = playbook("up", ROOT / "inventories/local", *extra)
+        assert resumed.returncode == 0, resumed.stdout[-4000:] + resumed.stderr
+        for name in (scheduler, worker):
+            state = container_state(name)
+            assert state["Running"] and not state["Paused"], (name, state)
+            assert container_id(name) == before[name]
+        assert "Restarted:" not in resumed.stdout
+
+        subprocess.run(["docker", "pause", scheduler], capture_output=True, check=True)
+        changed = ["-e", json.dumps({"dask_scheduler_extra_args": ["--pid-file", "/tmp/scheduler.pid"]})]
+        refused = playbook("up", ROOT / "inventories/local", *extra, *changed)
+        output = " ".join((refused.stdout + refused.stderr).split())
+        assert refused.returncode != 0, output[-4000:]
+        assert ("This run would recreate the scheduler on localhost for a change of the scheduler's settings, but "
+                "the running scheduler did not answer what it holds") in output, output[-4000:]
+        assert "-e dask_allow_restart=true" in output
+        assert container_state(scheduler)["Paused"] and container_id(scheduler) == before[scheduler]
+    finally:
+        subprocess.run(["docker", "unpause", scheduler, worker], capture_output=True)
 
 
 def container_env(name: str) -> list[str]:

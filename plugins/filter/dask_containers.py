@@ -50,6 +50,10 @@ def _labels(container: dict) -> dict:
     return container.get("Labels") or {}
 
 
+# A paused container keeps its sockets: it holds its ports as a running one does.
+_HOLDS_PORTS = ("running", "paused")
+
+
 def _claimed_ports(container: dict, label_ports: str) -> list:
     """The ports a container of this collection claims: its `label_ports` label, comma-separated numbers."""
     return [int(port) for port in _labels(container).get(label_ports, "").split(",") if port.strip()]
@@ -63,13 +67,13 @@ def dask_foreign_holders(containers, names: list, label_cluster: str, cluster: s
 
 
 def dask_port_clashes(containers, ports: list, cluster: str, label_cluster: str, label_ports: str) -> list:
-    """One sentence for each running container of another cluster of this collection that listens on one of
-    `ports` (its `label_ports` label: comma-separated port numbers)."""
+    """One sentence for each running (or paused) container of another cluster of this collection that listens on
+    one of `ports` (its `label_ports` label: comma-separated port numbers)."""
     wanted = {int(port) for port in ports}
     clashes = []
     for container in containers or []:
         other = _labels(container).get(label_cluster, "")
-        if container.get("State") != "running" or not other or other == cluster:
+        if container.get("State") not in _HOLDS_PORTS or not other or other == cluster:
             continue
         shared = [port for port in _claimed_ports(container, label_ports) if port in wanted]
         if shared:
@@ -80,13 +84,13 @@ def dask_port_clashes(containers, ports: list, cluster: str, label_cluster: str,
 
 def dask_ports_taken(containers, listening, ports: list, cluster: str, label_cluster: str, label_ports: str) -> list:
     """The ports of `ports` that something other than this cluster holds on the machine: a socket listening on
-    it (`listening`, from the machine's first contact) or a running container publishing it (`docker run -p`,
-    seen even when Docker's userland proxy is off). A port that a running container of this cluster claims
+    it (`listening`, from the machine's first contact) or a running or paused container publishing it (`docker
+    run -p`, seen even when Docker's userland proxy is off). A port that such a container of this cluster claims
     (its `label_ports` label) is the cluster's own: that container keeps it, or is recreated and takes it again.
     Another cluster of this collection is reported by dask_port_clashes, by name."""
     ours, published = set(), set()
     for container in containers or []:
-        if container.get("State") != "running":
+        if container.get("State") not in _HOLDS_PORTS:
             continue
         if _labels(container).get(label_cluster, "") == cluster:
             ours.update(_claimed_ports(container, label_ports))

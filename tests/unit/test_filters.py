@@ -22,13 +22,15 @@ def test_a_name_held_by_a_container_of_someone_else_or_of_another_cluster_is_for
     assert held == ["dask-scheduler", "dask-worker"]
 
 
-def test_only_running_containers_of_other_clusters_on_a_needed_port_clash():
+def test_only_running_or_paused_containers_of_other_clusters_on_a_needed_port_clash():
     listing = [container("a-scheduler", cluster="a", ports="8786,8787"),
                container("b-worker", state="exited", cluster="b", ports="8786"),
                container("dask-scheduler", cluster="dask", ports="8786"),
-               container("c-worker", cluster="c", ports="9000")]
+               container("c-worker", cluster="c", ports="9000"),
+               container("d-jupyter", state="paused", cluster="d", ports="8888")]
     clashes = containers.dask_port_clashes(listing, ["8786", 8787, 8888], "dask", LABEL_CLUSTER, LABEL_PORTS)
-    assert clashes == ["cluster 'a' (container a-scheduler) listens on 8786, 8787"]
+    assert clashes == ["cluster 'a' (container a-scheduler) listens on 8786, 8787",
+                       "cluster 'd' (container d-jupyter) listens on 8888"]
 
 
 def test_a_needed_port_is_taken_when_anything_but_this_clusters_running_containers_holds_it():
@@ -45,6 +47,9 @@ def test_a_needed_port_is_taken_when_anything_but_this_clusters_running_containe
     assert taken(ours, [8786, 8787], needed, "other", LABEL_CLUSTER, LABEL_PORTS) == [8786, 8787]
     assert taken([guide_jupyter], [], [9999], "dask", LABEL_CLUSTER, LABEL_PORTS) == []
     assert taken([], [], needed, "dask", LABEL_CLUSTER, LABEL_PORTS) == []
+    # A paused container keeps its sockets: this cluster's still holds its own ports.
+    paused = [dict(ours[0], State="paused")]
+    assert taken(paused, [22, 8786, 8787], needed, "dask", LABEL_CLUSTER, LABEL_PORTS) == []
 
 
 def test_the_latest_image_answer_wins_and_a_changed_or_digest_listing_is_not_trusted():
