@@ -18,6 +18,4 @@ ARGUMENT_SPEC = {
 class ActionModule(MachineProgramAction):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        params = {**args, "check_mode": bool(self._task.check_mode)}
-        return {**result, **self.run_remote("cluster_restart", params, task_vars)}
+        return {**result, **self.run_job("cluster_restart", ARGUMENT_SPEC, task_vars)}

@@ -32,7 +32,8 @@ RETIRE_SPEC = {"type": "dict", "options": {"argv": {"type": "list", "elements": 
 
 
 class MachineProgramAction(ActionBase):
-    """Base of the lean actions: subclasses call run_remote(job, params, task_vars)."""
+    """Base of the lean actions: subclasses call run_remote(job, params, task_vars), or run_job when the task's
+    arguments and its check mode are all the job needs."""
 
     _supports_check_mode = True
 
@@ -66,3 +67,8 @@ class MachineProgramAction(ActionBase):
                 f"{(ran.get('stderr') or output or 'no output').strip()[-2000:]} "
                 f"(interpreter {python}: set ansible_python_interpreter for this host if it is not its Python 3)")
         return {**result, **answer}
+
+    def run_job(self, job: str, argument_spec: dict[str, t.Any], task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The job run with the task's arguments, validated against argument_spec, and the task's check mode."""
+        args = self.validate_argument_spec(argument_spec=argument_spec)[1]
+        return self.run_remote(job, {**args, "check_mode": bool(self._task.check_mode)}, task_vars)
