@@ -117,8 +117,25 @@ def test_a_rerun_of_the_roles_changes_nothing(cluster, inventory):
     assert sum(int(n) for n in re.findall(r"changed=(\d+)", again.stdout)) == 0, again.stdout
 
 
+def test_a_paused_worker_container_that_is_otherwise_as_asked_is_resumed_not_recreated(cluster, inventory):
+    """A role run on its own reads no image ID, so community.docker decides whether the paused container must be
+    recreated; it need not be, so it is resumed: the same container, with the results its workers hold."""
+    name = f"{CLUSTER}-worker"
+    inspect = ["docker", "inspect", "--format", "{{.Id}} {{.State.Paused}}", name]
+    before = subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.split()[0]
+    subprocess.run(["docker", "pause", name], capture_output=True, check=True)
+    try:
+        again = roles_alone(inventory)
+        after = subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.split()
+    finally:
+        subprocess.run(["docker", "unpause", name], capture_output=True)
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr
+    assert after == [before, "false"]
+
+
 def test_state_absent_removes_what_the_roles_made(cluster, inventory):
     assert len(cluster_containers(CLUSTER)) == 3
     down = roles_alone(inventory, "-e", "dask_scheduler_state=absent", "-e", "dask_worker_state=absent")
     assert down.returncode == 0, down.stdout[-4000:] + down.stderr
     assert cluster_containers(CLUSTER) == []
+
