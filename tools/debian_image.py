@@ -55,6 +55,9 @@ def import_rootfs(image: str, packages: Sequence[str], customise: Callable[[Path
             debian_mirror(), stdout=subprocess.DEVNULL)
         for mount in ("proc", "dev"):
             run("mount", "--bind", f"/{mount}", str(rootfs / mount))
+        # Read-only: a build killed before the unmount below leaves the machine's /dev mounted in the rootfs, and
+        # removing that folder would then remove the machine's device nodes. Device nodes work on a read-only mount.
+        run("mount", "-o", "remount,bind,ro", str(rootfs / "dev"))
         try:
             customise(rootfs)
         finally:
