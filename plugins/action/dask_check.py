@@ -5,6 +5,11 @@ before anything happens. This plugin evaluates the checks in order, on the contr
 message of the first check that does not hold. A message is
 templated only when its check fails, so it may describe a value that only a failing input has.
 
+Every condition is first evaluated in one expression: Jinja resolves each variable an expression names once, and
+Ansible templates a variable anew at each resolution, so conditions that share variables cost one templating of
+each. Only when that does not hold every condition at once (a check fails, or a condition fails to evaluate
+because an earlier check would have stopped it) are they evaluated one by one, in order, for the first failure.
+
 With `entry_point` (an entry point of the task's role), the variables are first validated against that entry
 point's argument spec (the role's meta/argument_specs.yml) exactly as ansible.builtin.validate_argument_spec
 validates them, so that a role included with `rolespec_validate: false` keeps its type checks without the
@@ -23,6 +28,7 @@ import yaml
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible.template import is_trusted_as_template, trust_as_template
 
 try:
     from yaml import CSafeLoader as _SpecLoader
@@ -53,20 +59,38 @@ class ActionModule(ActionBase):
                 result.update(failed=True, argument_errors=errors,
                               msg="Validation of arguments failed:\n" + "\n".join(errors))
                 return result
+        conditions = []
         for number, check in enumerate(checks, start=1):
             if not isinstance(check, dict) or set(check) - {"that", "msg"} or "that" not in check:
                 raise AnsibleActionFail(f"check {number} must be a mapping with 'that' and 'msg' only")
-            conditions = check["that"] if isinstance(check["that"], list) else [check["that"]]
-            for condition in conditions:
-                if not self._templar.evaluate_conditional(conditional=condition):
-                    result.update(failed=True, assertion=condition,
-                                  msg=self._templar.template(check.get("msg", f"Check {number} failed")))
-                    return result
+            conditions.append(check["that"] if isinstance(check["that"], list) else [check["that"]])
+        if not self._all_hold([condition for check in conditions for condition in check]):
+            for number, (check, check_conditions) in enumerate(zip(checks, conditions), start=1):
+                for condition in check_conditions:
+                    if not self._templar.evaluate_conditional(conditional=condition):
+                        result.update(failed=True, assertion=condition,
+                                      msg=self._templar.template(check.get("msg", f"Check {number} failed")))
+                        return result
         result.update(changed=False, msg=f"All {len(checks)} checks passed")
         if "record" in self._task.args:
             # Templated only now: a value it derives may only make sense for inputs that passed the checks.
             result["record"] = self._templar.template(self._task.args["record"])
         return result
+
+    def _all_hold(self, conditions: list[t.Any]) -> bool:
+        """True when every condition evaluates to True in one expression. False when any does not, or when one
+        cannot be joined (a boolean, a template, a condition not trusted as the task's own) or fails to evaluate:
+        the caller then evaluates them one by one, as ansible.builtin.assert would, and reports the first."""
+        if not all(isinstance(condition, str) and condition.strip() and is_trusted_as_template(condition)
+                   and not any(mark in condition for mark in ("{{", "{%", "{#")) for condition in conditions):
+            return False
+        # Joined only from conditions trusted as templates, so the joined expression is as trusted as they are.
+        expression = trust_as_template("[" + ", ".join(f"({condition.strip()})" for condition in conditions) + "]")
+        try:
+            results = self._templar.evaluate_expression(expression, escape_backslashes=False)
+        except Exception:  # noqa: BLE001 (the one-by-one evaluation raises it again, for the right condition)
+            return False
+        return all(held is True for held in results)
 
     def _argument_errors(self, entry_point: str, task_vars: dict[str, t.Any]) -> list[str]:
         """The errors in the variables an entry point's argument spec names, as validate_argument_spec says."""

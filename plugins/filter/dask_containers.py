@@ -5,7 +5,7 @@ command, environment, mounts, healthcheck, restart policy, the other labels), as
 config-hash label. A re-run compares that hash, the image ID and the state with what the machine's first
 contact listed, on the controller: a machine whose containers all match needs no module run at all. Anything
 else (a changed setting, a new certificate, a new image under the same tag, a stopped or missing container)
-goes through community.docker.docker_container as before, which recreates what differs.
+goes through community.docker.docker_container, which recreates what differs.
 
 The same listing answers up.yml's machine check (whose containers hold the cluster's names, which other cluster
 or program holds its ports) and whether the cluster's containers run with the machine's current certificate. These
@@ -30,16 +30,23 @@ def dask_spec_labels(spec: dict, label: str) -> dict:
     return {**spec.get("labels", {}), label: dask_spec_hash(spec)}
 
 
-def dask_runs_as(containers, name: str, image_id: str, spec: dict, label: str) -> bool:
-    """True when the listing (dask_machine_info's containers, each as the Engine API lists it) holds `name` running
-    on image `image_id`, created from `spec` (its `label` holds the spec's hash)."""
-    spec_hash = dask_spec_hash(spec)
+def dask_container_plan(containers, name: str, image_id: str, spec: dict, label: str) -> str:
+    """What a run does with the container `name`, from the listing: 'current' when it runs on image `image_id`
+    created from `spec` (its `label` holds the spec's hash), so nothing; 'resume' when it is paused but otherwise
+    so; 'recreate' when it runs or is paused and differs, or `image_id` is empty (nothing says it holds that
+    image); 'start' when the listing holds it in no other state (missing, created, exited)."""
     for container in containers or []:
         if f"/{name}" in (container.get("Names") or []):
-            return (container.get("State") == "running" and bool(image_id)
-                    and container.get("ImageID") == image_id
-                    and (container.get("Labels") or {}).get(label) == spec_hash)
-    return False
+            break
+    else:
+        return "start"
+    if container.get("State") not in ("running", "paused"):
+        return "start"
+    as_asked = (bool(image_id) and container.get("ImageID") == image_id
+                and (container.get("Labels") or {}).get(label) == dask_spec_hash(spec))
+    if not as_asked:
+        return "recreate"
+    return "current" if container.get("State") == "running" else "resume"
 
 
 def _name(container: dict) -> str:
@@ -117,7 +124,7 @@ def dask_with_label(containers, label_cluster: str, cluster: str, label: str) ->
 
 class FilterModule:
     def filters(self):
-        return {"dask_spec_labels": dask_spec_labels, "dask_runs_as": dask_runs_as,
+        return {"dask_spec_labels": dask_spec_labels, "dask_container_plan": dask_container_plan,
                 "dask_foreign_holders": dask_foreign_holders, "dask_port_clashes": dask_port_clashes,
                 "dask_ports_taken": dask_ports_taken, "dask_with_label": dask_with_label,
                 "dask_other_identities": dask_other_identities}

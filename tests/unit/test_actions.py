@@ -62,6 +62,16 @@ def test_the_first_failing_check_ends_the_task_with_its_own_message(played):
     assert "record" not in failed  # its template would have failed: it is not rendered unless all checks hold
 
 
+def test_checks_that_hold_template_a_variable_they_share_once_and_a_failure_still_names_its_condition(played):
+    results, work = played[0], played[1]
+    assert (work / "counted-hold").read_text().splitlines() == ["held"]  # three conditions, one templating
+    failed = results["shared_fails"]
+    assert failed["failed"] is True and failed["msg"] == "the second check"
+    assert failed["assertion"] == "not counted"  # the condition after it, which cannot be evaluated, is not reached
+    # Once together (which fails), then once for each condition up to the failing one.
+    assert len((work / "counted-fail").read_text().splitlines()) == 3
+
+
 def test_checks_that_are_not_a_list_are_refused(played):
     assert played[0]["not_a_list"]["failed"] is True
     assert "checks must be a non-empty list" in played[0]["not_a_list"]["msg"]

@@ -94,17 +94,29 @@ def test_a_container_carries_its_specs_labels_and_the_specs_hash():
         LABEL_SPEC: containers.dask_spec_hash({"image": "gds:1"})}
 
 
-def test_a_container_runs_as_asked_only_running_on_that_image_from_that_spec():
+def test_a_container_is_current_only_running_on_that_image_from_that_spec():
     spec = {"image": "gds:1", "command": ["dask", "worker"]}
     made = dict(container("dask-worker", **containers.dask_spec_labels(spec, LABEL_SPEC)), ImageID="sha256:a")
-    runs_as = containers.dask_runs_as
-    assert runs_as([container("other"), made], "dask-worker", "sha256:a", spec, LABEL_SPEC)
-    assert not runs_as([made], "dask-worker", "sha256:b", spec, LABEL_SPEC)  # a new image under the same tag
-    assert not runs_as([made], "dask-worker", "", spec, LABEL_SPEC)  # the machine holds no such image
-    assert not runs_as([made], "dask-worker", "sha256:a", dict(spec, command=["dask", "scheduler"]), LABEL_SPEC)
-    assert not runs_as([dict(made, State="exited")], "dask-worker", "sha256:a", spec, LABEL_SPEC)
-    assert not runs_as([made], "dask-scheduler", "sha256:a", spec, LABEL_SPEC)
-    assert not runs_as(None, "dask-worker", "sha256:a", spec, LABEL_SPEC)
+    plan = containers.dask_container_plan
+    assert plan([container("other"), made], "dask-worker", "sha256:a", spec, LABEL_SPEC) == "current"
+    assert plan([made], "dask-worker", "sha256:b", spec, LABEL_SPEC) == "recreate"  # a new image under that tag
+    assert plan([made], "dask-worker", "", spec, LABEL_SPEC) == "recreate"  # nothing says it holds the image
+    changed = dict(spec, command=["dask", "scheduler"])
+    assert plan([made], "dask-worker", "sha256:a", changed, LABEL_SPEC) == "recreate"
+    assert plan([made], "dask-scheduler", "sha256:a", spec, LABEL_SPEC) == "start"
+    assert plan(None, "dask-worker", "sha256:a", spec, LABEL_SPEC) == "start"
+
+
+def test_a_paused_container_is_resumed_when_otherwise_as_asked_and_a_stopped_one_started():
+    spec = {"image": "gds:1", "command": ["dask", "worker"]}
+    made = dict(container("dask-worker", **containers.dask_spec_labels(spec, LABEL_SPEC)), ImageID="sha256:a")
+    plan = containers.dask_container_plan
+    paused = dict(made, State="paused")
+    assert plan([paused], "dask-worker", "sha256:a", spec, LABEL_SPEC) == "resume"
+    assert plan([paused], "dask-worker", "sha256:b", spec, LABEL_SPEC) == "recreate"  # holds what a change loses
+    for state in ("exited", "created", "dead"):
+        assert plan([dict(made, State=state)], "dask-worker", "sha256:a", spec, LABEL_SPEC) == "start"
+        assert plan([dict(made, State=state)], "dask-worker", "sha256:b", spec, LABEL_SPEC) == "start"
 
 
 def test_each_filter_is_offered_under_its_own_name():
