@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,6 +101,19 @@ def lab(n: int, name: str = NETWORK, subnet: str = SUBNET):
         yield start(n, name, subnet)
     finally:
         stop(name)
+
+
+def bundled_collection(name: str, into: Path) -> Path:
+    """The collection `name` (namespace.name) from the `ansible` bundle tools/install_collections.py reads, unpacked
+    into the collections path `into` (once); for what a benchmark needs beyond requirements.yml."""
+    target = into / "ansible_collections" / name.replace(".", "/")
+    if not (target / "MANIFEST.json").is_file():
+        sys.path.insert(0, str(ROOT / "tools"))
+        from install_collections import BUNDLE, bundle_wheel
+        prefix = f"ansible_collections/{name.replace('.', '/')}/"
+        with zipfile.ZipFile(bundle_wheel(BUNDLE)) as archive:
+            archive.extractall(into, [member for member in archive.namelist() if member.startswith(prefix)])
+    return target
 
 
 def write_results(name: str, lines: list[str]) -> Path:

@@ -515,21 +515,11 @@ def certificate(bench: Bench, reps: int) -> list[dict]:
 
 def crypto_collection() -> bool:
     """community.crypto in the benchmark's own collections path, from the `ansible` bundle."""
-    target = BENCH_COLLECTIONS / "ansible_collections" / "community" / "crypto"
-    if (target / "MANIFEST.json").is_file():
-        return True
-    sys.path.insert(0, str(ROOT / "tools"))
     try:
-        from install_collections import bundle_wheel
-        wheel = bundle_wheel()
-    except (ImportError, subprocess.CalledProcessError, IndexError) as exc:
+        target = lab.bundled_collection("community.crypto", BENCH_COLLECTIONS)
+    except (subprocess.CalledProcessError, KeyError, OSError) as exc:
         print(f"community.crypto not available ({exc}): dask_certificate is not compared", flush=True)
         return False
-    prefix = "ansible_collections/community/crypto/"
-    with zipfile.ZipFile(wheel) as archive:
-        for member in archive.namelist():
-            if member.startswith(prefix):
-                archive.extract(member, BENCH_COLLECTIONS)
     return (target / "MANIFEST.json").is_file()
 
 

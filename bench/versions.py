@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 import lab
 from up_down import IMAGE, ssh_all, wait_until_healthy
 
@@ -31,7 +33,9 @@ STEPS = ("up cold", "up re-run", "down")
 
 
 def worktree(base: str, into: Path) -> Path:
-    """The base commit's tree, and a collections path in which adhoc.dask_cluster is that tree."""
+    """The base commit's tree, and a collections path in which adhoc.dask_cluster is that tree, beside this
+    checkout's other collections and any other its requirements.yml names (0.7.0 issued certificates with
+    community.crypto), taken from the `ansible` bundle."""
     tree = into / "base"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), base], check=True,
                    capture_output=True)
@@ -40,7 +44,13 @@ def worktree(base: str, into: Path) -> Path:
     (collections / "adhoc" / "dask_cluster").symlink_to(tree)
     for namespace in (ROOT / ".collections" / "ansible_collections").iterdir():
         if namespace.name != "adhoc":
-            (collections / namespace.name).symlink_to(namespace)
+            (collections / namespace.name).mkdir()
+            for collection in namespace.iterdir():
+                (collections / namespace.name / collection.name).symlink_to(collection)
+    wanted = yaml.safe_load((tree / "requirements.yml").read_text()).get("collections") or []
+    for name in (entry["name"] if isinstance(entry, dict) else entry for entry in wanted):
+        if not (collections / name.replace(".", "/")).exists():
+            lab.bundled_collection(name, collections.parent)
     return tree
 
 
