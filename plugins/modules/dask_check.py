@@ -9,6 +9,9 @@ description:
   - Each check is a list of conditions (as ansible.builtin.assert's I(that)) and the message to fail with when
     one of them does not hold. Checks run in order; the first failing one ends the task.
   - A message is templated only when its check fails, so it may describe values that only a bad input has.
+  - All conditions are first evaluated together, as one expression, so that a variable several of them name is
+    templated once; only when that does not hold every one of them are they evaluated one by one, in order,
+    which finds the first failing check as described above.
   - One task instead of one assert per check, since on a controller each task costs a fork per machine.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
