@@ -113,6 +113,8 @@ def bundled_collection(name: str, into: Path) -> Path:
         prefix = f"ansible_collections/{name.replace('.', '/')}/"
         with zipfile.ZipFile(bundle_wheel(BUNDLE)) as archive:
             archive.extractall(into, [member for member in archive.namelist() if member.startswith(prefix)])
+    if not (target / "MANIFEST.json").is_file():
+        raise FileNotFoundError(f"the ansible bundle holds no collection {name}")
     return target
 
 

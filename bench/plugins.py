@@ -41,7 +41,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,7 +516,7 @@ def crypto_collection() -> bool:
     """community.crypto in the benchmark's own collections path, from the `ansible` bundle."""
     try:
         target = lab.bundled_collection("community.crypto", BENCH_COLLECTIONS)
-    except (subprocess.CalledProcessError, KeyError, OSError) as exc:
+    except (ImportError, subprocess.CalledProcessError, OSError) as exc:
         print(f"community.crypto not available ({exc}): dask_certificate is not compared", flush=True)
         return False
     return (target / "MANIFEST.json").is_file()

@@ -133,6 +133,25 @@ def test_a_paused_worker_container_that_is_otherwise_as_asked_is_resumed_not_rec
     assert after == [before, "false"]
 
 
+def test_state_stopped_stops_the_containers_and_started_starts_the_same_ones_again(cluster, inventory):
+    """dask_*_state stopped stops the running containers, recreating none; started starts those same ones."""
+    names = [f"{CLUSTER}-scheduler", f"{CLUSTER}-worker"]
+    inspect = ["docker", "inspect", "--format", "{{.Id}} {{.State.Running}}", *names]
+
+    def states() -> list[list[str]]:
+        return [line.split() for line in
+                subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.splitlines()]
+
+    before = states()
+    assert [running for _, running in before] == ["true", "true"]
+    stopped = roles_alone(inventory, "-e", "dask_scheduler_state=stopped", "-e", "dask_worker_state=stopped")
+    assert stopped.returncode == 0, stopped.stdout[-4000:] + stopped.stderr
+    assert states() == [[container_id, "false"] for container_id, _ in before]
+    started = roles_alone(inventory)
+    assert started.returncode == 0, started.stdout[-4000:] + started.stderr
+    assert states() == before
+
+
 def test_state_absent_removes_what_the_roles_made(cluster, inventory):
     assert len(cluster_containers(CLUSTER)) == 3
     down = roles_alone(inventory, "-e", "dask_scheduler_state=absent", "-e", "dask_worker_state=absent")

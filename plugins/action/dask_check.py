@@ -21,7 +21,9 @@ takes the place of a set_fact task after the checks, which would cost another fo
 from __future__ import annotations
 
 import functools
+import io
 import os
+import tokenize
 import typing as t
 
 import yaml
@@ -82,7 +84,8 @@ class ActionModule(ActionBase):
         cannot be joined (a boolean, a template, a condition not trusted as the task's own) or fails to evaluate:
         the caller then evaluates them one by one, as ansible.builtin.assert would, and reports the first."""
         if not all(isinstance(condition, str) and condition.strip() and is_trusted_as_template(condition)
-                   and not any(mark in condition for mark in ("{{", "{%", "{#")) for condition in conditions):
+                   and not any(mark in condition for mark in ("{{", "{%", "{#")) and _balanced(condition)
+                   for condition in conditions):
             return False
         # Joined only from conditions trusted as templates, so the joined expression is as trusted as they are.
         expression = trust_as_template("[" + ", ".join(f"({condition.strip()})" for condition in conditions) + "]")
@@ -105,6 +108,23 @@ class ActionModule(ActionBase):
         provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
         validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
         return list(validated.error_messages)
+
+
+def _balanced(condition: str) -> bool:
+    """Whether the condition's brackets close within it (strings aside), so that joining it with others cannot make
+    a condition that is no expression on its own, such as `a) or (b`, into one."""
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(condition).readline):
+            if token.type == tokenize.OP and token.string in ("(", "[", "{"):
+                depth += 1
+            elif token.type == tokenize.OP and token.string in (")", "]", "}"):
+                depth -= 1
+                if depth < 0:
+                    return False
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return depth == 0
 
 
 @functools.lru_cache(maxsize=None)

@@ -34,13 +34,9 @@ def dask_container_plan(containers, name: str, image_id: str, spec: dict, label:
     """What a run does with the container `name`, from the listing: 'current' when it runs on image `image_id`
     created from `spec` (its `label` holds the spec's hash), so nothing; 'resume' when it is paused but otherwise
     so; 'recreate' when it runs or is paused and differs, or `image_id` is empty (nothing says it holds that
-    image); 'start' when the listing holds it in no other state (missing, created, exited)."""
-    for container in containers or []:
-        if f"/{name}" in (container.get("Names") or []):
-            break
-    else:
-        return "start"
-    if container.get("State") not in ("running", "paused"):
+    image); 'start' when the listing holds it in no other state (missing, created, restarting, exited, dead)."""
+    container = next((c for c in containers or [] if f"/{name}" in (c.get("Names") or [])), None)
+    if container is None or container.get("State") not in ("running", "paused"):
         return "start"
     as_asked = (bool(image_id) and container.get("ImageID") == image_id
                 and (container.get("Labels") or {}).get(label) == dask_spec_hash(spec))

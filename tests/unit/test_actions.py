@@ -72,6 +72,12 @@ def test_checks_that_hold_template_a_variable_they_share_once_and_a_failure_stil
     assert len((work / "counted-fail").read_text().splitlines()) == 3
 
 
+def test_a_condition_that_is_no_expression_on_its_own_fails_though_joined_it_would_hold(played):
+    failed = played[0]["not_an_expression"]
+    assert failed["failed"] is True and "record" not in failed
+    assert "syntax" in failed["msg"].lower(), failed["msg"]
+
+
 def test_checks_that_are_not_a_list_are_refused(played):
     assert played[0]["not_a_list"]["failed"] is True
     assert "checks must be a non-empty list" in played[0]["not_a_list"]["msg"]
