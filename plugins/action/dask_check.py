@@ -5,26 +5,32 @@ before anything happens. This plugin evaluates the checks in order, on the contr
 message of the first check that does not hold. A message is
 templated only when its check fails, so it may describe a value that only a failing input has.
 
-Every condition is first evaluated in one expression: Jinja resolves each variable an expression names once, and
-Ansible templates a variable anew at each resolution, so conditions that share variables cost one templating of
-each. Only when that does not hold every condition at once (a check fails, or a condition fails to evaluate
-because an earlier check would have stopped it) are they evaluated one by one, in order, for the first failure.
+Jinja resolves each variable an expression names once, and Ansible templates a variable anew at each
+resolution, so the task first evaluates everything it needs in one expression: the variables the argument spec
+names, every condition, and `record` (each of its strings that is one `{{ expression }}` becomes that
+expression). Conditions, spec and record that share variables then cost one templating of each. Only when that
+does not hold every condition at once (a check fails, or a part fails to evaluate because an earlier check would
+have stopped it) are they evaluated one by one, in order, for the first failure: the spec first, then each
+check, then the record.
 
-With `entry_point` (an entry point of the task's role), the variables are first validated against that entry
+With `entry_point` (an entry point of the task's role), the variables are validated against that entry
 point's argument spec (the role's meta/argument_specs.yml) exactly as ansible.builtin.validate_argument_spec
-validates them, so that a role included with `rolespec_validate: false` keeps its type checks without the
-extra task per machine.
+validates them, before any check, so that a role included with `rolespec_validate: false` keeps its type checks
+without the extra task per machine.
 
-Once every check holds, `record` (optional) is templated and returned under the same key: registered, it
-takes the place of a set_fact task after the checks, which would cost another fork per machine.
+Once every check holds, `record` (optional) is returned, templated, under the same key: registered, it takes
+the place of a set_fact task after the checks, which would cost another fork per machine.
 """
 from __future__ import annotations
 
 import functools
 import io
+import math
 import os
+import re
 import tokenize
 import typing as t
+from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleActionFail
@@ -50,23 +56,34 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
         checks = self._task.args.get("checks")
         if not isinstance(checks, list) or not checks:
             raise AnsibleActionFail("checks must be a non-empty list of {that, msg}")
-        entry_point = self._task.args.get("entry_point")
-        if entry_point is not None:
-            errors = self._argument_errors(entry_point, task_vars or {})
-            if errors:
-                # The message ansible.builtin.validate_argument_spec gives.
-                result.update(failed=True, argument_errors=errors,
-                              msg="Validation of arguments failed:\n" + "\n".join(errors))
-                return result
         conditions = []
         for number, check in enumerate(checks, start=1):
             if not isinstance(check, dict) or set(check) - {"that", "msg"} or "that" not in check:
                 raise AnsibleActionFail(f"check {number} must be a mapping with 'that' and 'msg' only")
             conditions.append(check["that"] if isinstance(check["that"], list) else [check["that"]])
-        if not self._all_hold([condition for check in conditions for condition in check]):
+        entry_point = self._task.args.get("entry_point")
+        options = self._argument_options(entry_point, task_vars) if entry_point is not None else {}
+        given = {name: task_vars[name] for name in options if name in task_vars}
+        record = self._task.args.get("record", _NO_RECORD)
+
+        # A plain value needs no templating, and each name in the expression costs its compilation.
+        together = self._evaluate_together([condition for check in conditions for condition in check],
+                                           [name for name, value in given.items() if _may_hold_template(value)],
+                                           record)
+        if entry_point is not None:
+            provided = given | together.provided if together is not None else self._templar.template(given)
+            errors = list(ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
+                          .error_messages)
+            if errors:
+                # The message ansible.builtin.validate_argument_spec gives.
+                result.update(failed=True, argument_errors=errors,
+                              msg="Validation of arguments failed:\n" + "\n".join(errors))
+                return result
+        if together is None or not together.held:
             for number, (check, check_conditions) in enumerate(zip(checks, conditions), start=1):
                 for condition in check_conditions:
                     if not self._templar.evaluate_conditional(conditional=condition):
@@ -74,40 +91,98 @@ class ActionModule(ActionBase):
                                       msg=self._templar.template(check.get("msg", f"Check {number} failed")))
                         return result
         result.update(changed=False, msg=f"All {len(checks)} checks passed")
-        if "record" in self._task.args:
-            # Templated only now: a value it derives may only make sense for inputs that passed the checks.
-            result["record"] = self._templar.template(self._task.args["record"])
+        if record is not _NO_RECORD:
+            # Templated only now when it was not evaluated with the checks: a value it derives may only make sense
+            # for inputs that passed them.
+            result["record"] = (together.record if together is not None and together.held
+                                and together.record is not _NO_RECORD else self._templar.template(record))
         return result
 
-    def _all_hold(self, conditions: list[t.Any]) -> bool:
-        """True when every condition evaluates to True in one expression. False when any does not, or when one
-        cannot be joined (a boolean, a template, a condition not trusted as the task's own) or fails to evaluate:
-        the caller then evaluates them one by one, as ansible.builtin.assert would, and reports the first."""
-        if not all(isinstance(condition, str) and condition.strip() and is_trusted_as_template(condition)
-                   and not any(mark in condition for mark in ("{{", "{%", "{#")) and _balanced(condition)
+    def _evaluate_together(self, conditions: list[t.Any], names: list[str], record: t.Any) -> _Together | None:
+        """The conditions, the variables `names` and the record evaluated in one expression; None when a condition
+        cannot be joined (a boolean, a template, one not trusted as the task's own, one whose brackets do not
+        close) or the expression fails to evaluate: the caller then evaluates them one by one, as
+        ansible.builtin.assert would, and reports the first failure. A record that cannot be written as one
+        expression is left out (returned as _NO_RECORD) and templated on its own."""
+        if not all(isinstance(condition, str) and condition.strip() and _joinable(condition)
                    for condition in conditions):
-            return False
-        # Joined only from conditions trusted as templates, so the joined expression is as trusted as they are.
-        expression = trust_as_template("[" + ", ".join(f"({condition.strip()})" for condition in conditions) + "]")
+            return None
+        record_expression = _as_expression(record) if record is not _NO_RECORD else None
+        # Joined only from parts trusted as templates, so the joined expression is as trusted as they are.
+        expression = trust_as_template(
+            "[[" + ", ".join(f"({condition.strip()})" for condition in conditions) + "], "
+            + "{" + ", ".join(f"{name!r}: {name}" for name in names if _NAME.match(name)) + "}, "
+            + (record_expression or "none") + "]")
         try:
-            results = self._templar.evaluate_expression(expression, escape_backslashes=False)
-        except Exception:  # noqa: BLE001 (the one-by-one evaluation raises it again, for the right condition)
-            return False
-        return all(held is True for held in results)
+            held, provided, evaluated = self._templar.evaluate_expression(expression, escape_backslashes=False)
+        except Exception:  # noqa: BLE001 (the one-by-one evaluation raises it again, for the right part)
+            return None
+        if set(provided) != set(names):
+            return None  # a name that is not a Jinja identifier: the spec is templated on its own
+        return _Together(all(value is True for value in held), provided,
+                         evaluated if record_expression is not None else _NO_RECORD)
 
-    def _argument_errors(self, entry_point: str, task_vars: dict[str, t.Any]) -> list[str]:
-        """The errors in the variables an entry point's argument spec names, as validate_argument_spec says."""
+    def _argument_options(self, entry_point: str, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The options of the task's role's argument spec for an entry point."""
         role_path = task_vars.get("role_path")
         if not role_path:
             raise AnsibleActionFail("entry_point is for a task of a role (role_path is not set)")
         path = os.path.join(role_path, "meta", "argument_specs.yml")
         try:
-            options = _argument_specs(path)["argument_specs"][entry_point].get("options") or {}
+            return _argument_specs(path)["argument_specs"][entry_point].get("options") or {}
         except (KeyError, TypeError) as error:
             raise AnsibleActionFail(f"{path} has no argument spec for entry point {entry_point!r}") from error
-        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
-        validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
-        return list(validated.error_messages)
+
+
+_NO_RECORD = object()
+# A variable name an expression can name; Jinja's own literals and operators are names of this form too.
+_NAME = re.compile(r"^(?!(?:and|or|not|in|is|if|else|true|false|none|True|False|None)$)[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class _Together(t.NamedTuple):
+    held: bool  # every condition evaluated to True
+    provided: dict[str, t.Any]  # the spec's variables, templated
+    record: t.Any  # the record, evaluated, or _NO_RECORD
+
+
+def _may_hold_template(value: t.Any) -> bool:
+    return isinstance(value, (Mapping, list, tuple)) or (isinstance(value, str) and _has_template_marks(value))
+
+
+def _has_template_marks(value: str) -> bool:
+    return any(mark in value for mark in ("{{", "{%", "{#"))
+
+
+def _joinable(condition: str) -> bool:
+    """Whether a condition can be part of a joined expression: the task's own (trusted), no template in it, and
+    brackets that close within it."""
+    return is_trusted_as_template(condition) and not _has_template_marks(condition) and _balanced(condition)
+
+
+def _as_expression(value: t.Any) -> str | None:
+    """`value` (a task argument: mappings, lists, strings, numbers) as one Jinja expression that evaluates to what
+    templating it gives, or None when a part cannot be: a string that mixes text and templates, say."""
+    if isinstance(value, Mapping):
+        parts = [(_as_expression(key) if isinstance(key, str) else None, _as_expression(item))
+                 for key, item in value.items()]
+        if any(key is None or item is None for key, item in parts):
+            return None
+        return "{" + ", ".join(f"{key}: {item}" for key, item in parts) + "}"
+    if isinstance(value, (list, tuple)):
+        items = [_as_expression(item) for item in value]
+        return None if any(item is None for item in items) else "[" + ", ".join(items) + "]"
+    if isinstance(value, str):
+        if not is_trusted_as_template(value) or not _has_template_marks(value):
+            return repr(str(value))  # a template that is not trusted stays text, as templating leaves it
+        stripped = value.strip()
+        inner = stripped[2:-2]
+        if (stripped.startswith("{{") and stripped.endswith("}}") and inner.strip()
+                and inner[:1] not in "-+" and inner[-1:] not in "-+" and _joinable(trust_as_template(inner))):
+            return f"({inner.strip()})"
+        return None
+    if value is None or isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return repr(value)
+    return None
 
 
 def _balanced(condition: str) -> bool:

@@ -9,9 +9,10 @@ description:
   - Each check is a list of conditions (as ansible.builtin.assert's I(that)) and the message to fail with when
     one of them does not hold. Checks run in order; the first failing one ends the task.
   - A message is templated only when its check fails, so it may describe values that only a bad input has.
-  - All conditions are first evaluated together, as one expression, so that a variable several of them name is
-    templated once; only when that does not hold every one of them are they evaluated one by one, in order,
-    which finds the first failing check as described above.
+  - The variables the argument spec names (with I(entry_point)), all conditions and I(record) are first
+    evaluated together, as one expression, so that a variable several of them name is templated once; only when
+    that does not hold every condition are they evaluated one by one, in order (the argument spec, each check,
+    then I(record)), which finds the first failing check as described above.
   - One task instead of one assert per check, since on a controller each task costs a fork per machine.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
@@ -42,6 +43,8 @@ options:
     description:
       - Values to template once every check holds, returned as C(record). Register the task to keep them, in
         place of a set_fact task after the checks (one fork per machine fewer).
+      - Where each of its strings is plain text or one C({{ expression }}), the record is evaluated with the
+        conditions, in the same expression; otherwise it is templated on its own after them.
     type: dict
     version_added: 0.5.0
 attributes:

@@ -64,7 +64,12 @@ def test_the_first_failing_check_ends_the_task_with_its_own_message(played):
 
 def test_checks_that_hold_template_a_variable_they_share_once_and_a_failure_still_names_its_condition(played):
     results, work = played[0], played[1]
-    assert (work / "counted-hold").read_text().splitlines() == ["held"]  # three conditions, one templating
+    # Three conditions and a record, one templating.
+    assert (work / "counted-hold").read_text().splitlines() == ["held"]
+    assert results["shared_hold"]["record"] == {"held": True, "nested": [False, "plain", 2]}
+    # A record that is no expression is templated on its own: once with the checks, once for the record.
+    assert results["shared_mixed"]["record"] == {"mixed": "held: True"}
+    assert len((work / "counted-mixed").read_text().splitlines()) == 2
     failed = results["shared_fails"]
     assert failed["failed"] is True and failed["msg"] == "the second check"
     assert failed["assertion"] == "not counted"  # the condition after it, which cannot be evaluated, is not reached
@@ -84,12 +89,15 @@ def test_checks_that_are_not_a_list_are_refused(played):
 
 
 def test_the_entry_point_validation_says_what_validate_argument_spec_says(played):
-    wrong, right = played[0]["wrong"], played[0]["right"]
+    wrong, right, work = played[0]["wrong"], played[0]["right"], played[1]
     assert wrong["builtin"]["failed"] is True and wrong["check"]["failed"] is True
     assert wrong["check"]["argument_errors"] == wrong["builtin"]["argument_errors"]
     assert wrong["check"]["msg"] == wrong["builtin"]["msg"]
     assert len(wrong["check"]["argument_errors"]) == 2  # probe_count is no int, probe_mode no choice
     assert not right["check"]["failed"] and not right["builtin"]["failed"]
+    # dask_check's spec, condition and record name it: one templating; the builtin's task the other.
+    assert right["check"]["record"] == {"count": "4"}
+    assert (work / "counted-spec").read_text().splitlines() == ["held", "held"]
 
 
 def load(pem: str):
