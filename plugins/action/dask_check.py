@@ -163,8 +163,9 @@ def _as_expression(value: t.Any) -> str | None:
     """`value` (a task argument: mappings, lists, strings, numbers) as one Jinja expression that evaluates to what
     templating it gives, or None when a part cannot be: a string that mixes text and templates, say."""
     if isinstance(value, Mapping):
-        parts = [(_as_expression(key) if isinstance(key, str) else None, _as_expression(item))
-                 for key, item in value.items()]
+        # Keys are never templated: a key that looks like a template keeps the record out of the expression.
+        parts = [(repr(str(key)) if isinstance(key, str) and not _has_template_marks(key) else None,
+                  _as_expression(item)) for key, item in value.items()]
         if any(key is None or item is None for key, item in parts):
             return None
         return "{" + ", ".join(f"{key}: {item}" for key, item in parts) + "}"
@@ -174,9 +175,10 @@ def _as_expression(value: t.Any) -> str | None:
     if isinstance(value, str):
         if not is_trusted_as_template(value) or not _has_template_marks(value):
             return repr(str(value))  # a template that is not trusted stays text, as templating leaves it
-        stripped = value.strip()
-        inner = stripped[2:-2]
-        if (stripped.startswith("{{") and stripped.endswith("}}") and inner.strip()
+        # Text around the template (a space, a newline a YAML block leaves) would make the result a string, and a
+        # backslash in it would be read as the expression reads it, not as a template does (escaped).
+        inner = value[2:-2]
+        if (value.startswith("{{") and value.endswith("}}") and inner.strip() and "\\" not in inner
                 and inner[:1] not in "-+" and inner[-1:] not in "-+" and _joinable(trust_as_template(inner))):
             return f"({inner.strip()})"
         return None

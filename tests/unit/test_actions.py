@@ -51,7 +51,7 @@ def test_checks_that_hold_pass_and_record_their_values_without_templating_the_me
     results = played[0]
     assert results["checks_hold"]["msg"] == "All 2 checks passed"
     assert results["checks_hold"]["changed"] is False and not results["checks_hold"]["failed"]
-    assert results["checks_hold"]["record"] == {"doubled": 6}
+    assert results["checks_hold"]["record"] == {"doubled": 6, "backslash": "a\\b"}
 
 
 def test_the_first_failing_check_ends_the_task_with_its_own_message(played):
