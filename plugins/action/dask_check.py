@@ -5,18 +5,18 @@ before anything happens. This plugin evaluates the checks in order, on the contr
 message of the first check that does not hold. A message is
 templated only when its check fails, so it may describe a value that only a failing input has.
 
-Jinja resolves each variable an expression names once, and Ansible templates a variable anew at each
-resolution, so the task first evaluates everything it needs in one expression: the variables the argument spec
-names, every condition, and `record` (each of its strings that is one `{{ expression }}` becomes that
-expression). Conditions, spec and record that share variables then cost one templating of each. Only when that
-does not hold every condition at once (a check fails, or a part fails to evaluate because an earlier check would
-have stopped it) are they evaluated one by one, in order, for the first failure: the spec first, then each
-check, then the record.
-
-With `entry_point` (an entry point of the task's role), the variables are validated against that entry
+With `entry_point` (an entry point of the task's role), the variables are first validated against that entry
 point's argument spec (the role's meta/argument_specs.yml) exactly as ansible.builtin.validate_argument_spec
 validates them, before any check, so that a role included with `rolespec_validate: false` keeps its type checks
 without the extra task per machine.
+
+Jinja resolves each variable an expression names once, and Ansible templates a variable anew at each
+resolution, so the checks are then evaluated in one expression together with `record` (each of its strings that
+is one `{{ expression }}` becomes that expression): conditions and record that share variables cost one
+templating of each. Only when that does not hold every condition at once (a check fails, or a part fails to
+evaluate because an earlier check would have stopped it) are the conditions evaluated one by one, in order, for
+the first failure. So the record is evaluated before the task knows that the checks hold, and its values, like
+the conditions, must change nothing (no lookup that writes).
 
 Once every check holds, `record` (optional) is returned, templated, under the same key: registered, it takes
 the place of a set_fact task after the checks, which would cost another fork per machine.
@@ -27,7 +27,6 @@ import functools
 import io
 import math
 import os
-import re
 import tokenize
 import typing as t
 from collections.abc import Mapping
@@ -60,29 +59,22 @@ class ActionModule(ActionBase):
         checks = self._task.args.get("checks")
         if not isinstance(checks, list) or not checks:
             raise AnsibleActionFail("checks must be a non-empty list of {that, msg}")
-        conditions = []
-        for number, check in enumerate(checks, start=1):
-            if not isinstance(check, dict) or set(check) - {"that", "msg"} or "that" not in check:
-                raise AnsibleActionFail(f"check {number} must be a mapping with 'that' and 'msg' only")
-            conditions.append(check["that"] if isinstance(check["that"], list) else [check["that"]])
         entry_point = self._task.args.get("entry_point")
-        options = self._argument_options(entry_point, task_vars) if entry_point is not None else {}
-        given = {name: task_vars[name] for name in options if name in task_vars}
-        record = self._task.args.get("record", _NO_RECORD)
-
-        # A plain value needs no templating, and each name in the expression costs its compilation.
-        together = self._evaluate_together([condition for check in conditions for condition in check],
-                                           [name for name, value in given.items() if _may_hold_template(value)],
-                                           record)
         if entry_point is not None:
-            provided = given | together.provided if together is not None else self._templar.template(given)
-            errors = list(ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
-                          .error_messages)
+            errors = self._argument_errors(entry_point, task_vars)
             if errors:
                 # The message ansible.builtin.validate_argument_spec gives.
                 result.update(failed=True, argument_errors=errors,
                               msg="Validation of arguments failed:\n" + "\n".join(errors))
                 return result
+        conditions = []
+        for number, check in enumerate(checks, start=1):
+            if not isinstance(check, dict) or set(check) - {"that", "msg"} or "that" not in check:
+                raise AnsibleActionFail(f"check {number} must be a mapping with 'that' and 'msg' only")
+            conditions.append(check["that"] if isinstance(check["that"], list) else [check["that"]])
+        record = self._task.args.get("record", _NO_RECORD)
+
+        together = self._evaluate_together([condition for check in conditions for condition in check], record)
         if together is None or not together.held:
             for number, (check, check_conditions) in enumerate(zip(checks, conditions), start=1):
                 for condition in check_conditions:
@@ -98,12 +90,12 @@ class ActionModule(ActionBase):
                                 and together.record is not _NO_RECORD else self._templar.template(record))
         return result
 
-    def _evaluate_together(self, conditions: list[t.Any], names: list[str], record: t.Any) -> _Together | None:
-        """The conditions, the variables `names` and the record evaluated in one expression; None when a condition
-        cannot be joined (a boolean, a template, one not trusted as the task's own, one whose brackets do not
-        close) or the expression fails to evaluate: the caller then evaluates them one by one, as
-        ansible.builtin.assert would, and reports the first failure. A record that cannot be written as one
-        expression is left out (returned as _NO_RECORD) and templated on its own."""
+    def _evaluate_together(self, conditions: list[t.Any], record: t.Any) -> _Together | None:
+        """The conditions and the record evaluated in one expression; None when a condition cannot be joined (a
+        boolean, a template, one not trusted as the task's own, one whose brackets do not close) or the expression
+        fails to evaluate: the caller then evaluates them one by one, as ansible.builtin.assert would, and reports
+        the first failure. A record that cannot be written as one expression is left out (returned as _NO_RECORD)
+        and templated on its own."""
         if not all(isinstance(condition, str) and condition.strip() and _joinable(condition)
                    for condition in conditions):
             return None
@@ -111,16 +103,21 @@ class ActionModule(ActionBase):
         # Joined only from parts trusted as templates, so the joined expression is as trusted as they are.
         expression = trust_as_template(
             "[[" + ", ".join(f"({condition.strip()})" for condition in conditions) + "], "
-            + "{" + ", ".join(f"{name!r}: {name}" for name in names if _NAME.match(name)) + "}, "
             + (record_expression or "none") + "]")
         try:
-            held, provided, evaluated = self._templar.evaluate_expression(expression, escape_backslashes=False)
+            held, evaluated = self._templar.evaluate_expression(expression, escape_backslashes=False)
         except Exception:  # noqa: BLE001 (the one-by-one evaluation raises it again, for the right part)
             return None
-        if set(provided) != set(names):
-            return None  # a name that is not a Jinja identifier: the spec is templated on its own
-        return _Together(all(value is True for value in held), provided,
+        # A condition that resolves to omit drops out of the list: it must not count as holding.
+        return _Together(len(held) == len(conditions) and all(value is True for value in held),
                          evaluated if record_expression is not None else _NO_RECORD)
+
+    def _argument_errors(self, entry_point: str, task_vars: dict[str, t.Any]) -> list[str]:
+        """The errors in the variables an entry point's argument spec names, as validate_argument_spec says."""
+        options = self._argument_options(entry_point, task_vars)
+        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
+        validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
+        return list(validated.error_messages)
 
     def _argument_options(self, entry_point: str, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
         """The options of the task's role's argument spec for an entry point."""
@@ -135,18 +132,11 @@ class ActionModule(ActionBase):
 
 
 _NO_RECORD = object()
-# A variable name an expression can name; Jinja's own literals and operators are names of this form too.
-_NAME = re.compile(r"^(?!(?:and|or|not|in|is|if|else|true|false|none|True|False|None)$)[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class _Together(t.NamedTuple):
     held: bool  # every condition evaluated to True
-    provided: dict[str, t.Any]  # the spec's variables, templated
     record: t.Any  # the record, evaluated, or _NO_RECORD
-
-
-def _may_hold_template(value: t.Any) -> bool:
-    return isinstance(value, (Mapping, list, tuple)) or (isinstance(value, str) and _has_template_marks(value))
 
 
 def _has_template_marks(value: str) -> bool:

@@ -9,10 +9,10 @@ description:
   - Each check is a list of conditions (as ansible.builtin.assert's I(that)) and the message to fail with when
     one of them does not hold. Checks run in order; the first failing one ends the task.
   - A message is templated only when its check fails, so it may describe values that only a bad input has.
-  - The variables the argument spec names (with I(entry_point)), all conditions and I(record) are first
-    evaluated together, as one expression, so that a variable several of them name is templated once; only when
-    that does not hold every condition are they evaluated one by one, in order (the argument spec, each check,
-    then I(record)), which finds the first failing check as described above.
+  - All conditions and I(record) are first evaluated together, as one expression, so that a variable several of
+    them name is templated once; only when that does not hold every condition are the conditions evaluated one
+    by one, in order, which finds the first failing check as described above. The record is therefore evaluated
+    before the checks are known to hold; like the conditions, it must change nothing (no lookup that writes).
   - One task instead of one assert per check, since on a controller each task costs a fork per machine.
 version_added: 0.3.0
 author: adhoc.dask_cluster contributors (!UNKNOWN)
@@ -41,7 +41,7 @@ options:
     version_added: 0.5.0
   record:
     description:
-      - Values to template once every check holds, returned as C(record). Register the task to keep them, in
+      - Values returned, templated, as C(record) once every check holds. Register the task to keep them, in
         place of a set_fact task after the checks (one fork per machine fewer).
       - Where each of its strings is plain text or one C({{ expression }}), the record is evaluated with the
         conditions, in the same expression; otherwise it is templated on its own after them.

@@ -66,7 +66,7 @@ def test_checks_that_hold_template_a_variable_they_share_once_and_a_failure_stil
     results, work = played[0], played[1]
     # Three conditions and a record, one templating.
     assert (work / "counted-hold").read_text().splitlines() == ["held"]
-    assert results["shared_hold"]["record"] == {"held": True, "nested": [False, "plain", 2]}
+    assert results["shared_hold"]["record"] == {"held": True, "nested": [False, "plain", 2], "unsafe": "{{ counted }}"}
     # A record that is no expression is templated on its own: once with the checks, once for the record.
     assert results["shared_mixed"]["record"] == {"mixed": "held: True"}
     assert len((work / "counted-mixed").read_text().splitlines()) == 2
@@ -83,6 +83,12 @@ def test_a_condition_that_is_no_expression_on_its_own_fails_though_joined_it_wou
     assert "syntax" in failed["msg"].lower(), failed["msg"]
 
 
+def test_a_condition_that_resolves_to_omit_does_not_hold(played):
+    failed = played[0]["omitted"]
+    assert failed["failed"] is True and "record" not in failed
+    assert "omit" in failed["msg"].lower(), failed["msg"]
+
+
 def test_checks_that_are_not_a_list_are_refused(played):
     assert played[0]["not_a_list"]["failed"] is True
     assert "checks must be a non-empty list" in played[0]["not_a_list"]["msg"]
@@ -95,9 +101,9 @@ def test_the_entry_point_validation_says_what_validate_argument_spec_says(played
     assert wrong["check"]["msg"] == wrong["builtin"]["msg"]
     assert len(wrong["check"]["argument_errors"]) == 2  # probe_count is no int, probe_mode no choice
     assert not right["check"]["failed"] and not right["builtin"]["failed"]
-    # dask_check's spec, condition and record name it: one templating; the builtin's task the other.
+    # dask_check templates it for the spec, then once for the condition and the record; the builtin's task once.
     assert right["check"]["record"] == {"count": "4"}
-    assert (work / "counted-spec").read_text().splitlines() == ["held", "held"]
+    assert (work / "counted-spec").read_text().splitlines() == ["held"] * 3
 
 
 def load(pem: str):
