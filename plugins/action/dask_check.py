@@ -163,8 +163,10 @@ def _as_expression(value: t.Any) -> str | None:
         items = [_as_expression(item) for item in value]
         return None if any(item is None for item in items) else "[" + ", ".join(items) + "]"
     if isinstance(value, str):
-        if not is_trusted_as_template(value) or not _has_template_marks(value):
-            return repr(str(value))  # a template that is not trusted stays text, as templating leaves it
+        if not _has_template_marks(value):
+            return repr(str(value))
+        if not is_trusted_as_template(value):
+            return None  # templating leaves it as text; in an expression it would be a constant to judge again
         # Text around the template (a space, a newline a YAML block leaves) would make the result a string, and a
         # backslash in it would be read as the expression reads it, not as a template does (escaped).
         inner = value[2:-2]
