@@ -114,21 +114,17 @@ class ActionModule(ActionBase):
 
     def _argument_errors(self, entry_point: str, task_vars: dict[str, t.Any]) -> list[str]:
         """The errors in the variables an entry point's argument spec names, as validate_argument_spec says."""
-        options = self._argument_options(entry_point, task_vars)
-        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
-        validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
-        return list(validated.error_messages)
-
-    def _argument_options(self, entry_point: str, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        """The options of the task's role's argument spec for an entry point."""
         role_path = task_vars.get("role_path")
         if not role_path:
             raise AnsibleActionFail("entry_point is for a task of a role (role_path is not set)")
         path = os.path.join(role_path, "meta", "argument_specs.yml")
         try:
-            return _argument_specs(path)["argument_specs"][entry_point].get("options") or {}
+            options = _argument_specs(path)["argument_specs"][entry_point].get("options") or {}
         except (KeyError, TypeError) as error:
             raise AnsibleActionFail(f"{path} has no argument spec for entry point {entry_point!r}") from error
+        provided = self._templar.template({name: task_vars[name] for name in options if name in task_vars})
+        validated = ArgumentSpecValidator(options).validate(provided, validate_role_argument_spec=True)
+        return list(validated.error_messages)
 
 
 _NO_RECORD = object()
