@@ -411,13 +411,14 @@ ERRORS_SHOWN = 5
 
 
 def write_log(container_id, target, query, secrets):
-    """Stream a container's log (stdout and stderr as `docker logs 2>&1` merges them) into target, line by line,
+    """Stream a container's log (stdout and stderr in the order the engine sends them) into target, line by line,
     with every secret replaced: the engine sends frames (8-byte header: stream, 3 zero bytes, length), read and
-    written a piece at a time, so a log of any size takes little memory. Returns its line count and its last
-    error lines."""
+    written a piece at a time, so a log of any size takes little memory. Each stream's line is written whole: the
+    engine sends a long line in several frames, and the other stream's frames may come between them. Returns its
+    line count and its last error lines."""
     connection = UnixConnection(socket_path(), 60)
     secrets = [secret.encode() for secret in secrets if secret]
-    lines, errors, pending = 0, [], b""
+    lines, errors, pending = 0, [], {}  # stream: the start of its line not yet ended
     try:
         connection.request("GET", "/containers/%s/logs?%s" % (quote(container_id), urlencode(query)),
                            headers={"Host": "docker"})
@@ -430,13 +431,13 @@ def write_log(container_id, target, query, secrets):
                 header = response.read(8)
                 if len(header) < 8:
                     break
-                remaining = int.from_bytes(header[4:8], "big")
+                stream, remaining = header[0], int.from_bytes(header[4:8], "big")
                 while remaining:
                     piece = response.read(min(remaining, 1 << 16))
                     if not piece:
                         break
                     remaining -= len(piece)
-                    *complete, pending = (pending + piece).split(b"\n")
+                    *complete, pending[stream] = (pending.get(stream, b"") + piece).split(b"\n")
                     for line in complete:
                         for secret in secrets:
                             line = line.replace(secret, b"[redacted]")
@@ -444,11 +445,12 @@ def write_log(container_id, target, query, secrets):
                         lines += 1
                         if ERROR_LINE.search(line):
                             errors = (errors + [line.decode(errors="replace")])[-ERRORS_SHOWN:]
-            if pending:
-                for secret in secrets:
-                    pending = pending.replace(secret, b"[redacted]")
-                out.write(pending + b"\n")
-                lines += 1
+            for rest in pending.values():
+                if rest:
+                    for secret in secrets:
+                        rest = rest.replace(secret, b"[redacted]")
+                    out.write(rest + b"\n")
+                    lines += 1
     except (OSError, http.client.HTTPException) as exc:
         raise JobError("Docker does not answer on %s (%s)" % (socket_path(), exc))
     finally:

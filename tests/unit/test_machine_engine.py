@@ -2,6 +2,8 @@
 unix socket (DOCKER_HOST), which answers as Docker's does and records each call: what a teardown removes and in
 which way, what a read keeps of other people's containers, and how a command's output is told apart."""
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import standin_engine
@@ -168,6 +170,26 @@ def test_a_commands_output_is_split_into_stdout_and_stderr_with_its_exit_code(en
     assert result == {"changed": False, "rc": 3, "stdout": "2026.8.0\ndone\n", "stderr": "warning\n",
                       "stdout_lines": ["2026.8.0", "done"]}
     assert server.calls[0][3] == {"Cmd": ["dask", "--version"], "AttachStdout": True, "AttachStderr": True}
+
+
+def test_a_log_keeps_each_streams_lines_whole_when_the_other_streams_frames_come_between(engine):
+    # With timestamps the engine sends a long line in pieces, each with its own timestamp, and another stream's
+    # frame may come between them.
+    secret = b"s3cr3t"
+    stream = (frame(1, b"T1 " + b"x" * 10 + secret[:3]) + frame(2, b"T2 Traceback (most recent call last):\n")
+              + frame(1, secret[3:] + b" T1 " + b"y" * 10 + b"\nT3 last, unended") + frame(2, b"T4 ValueError: on"))
+    engine({("GET", "/containers/json"): [ours("dask-worker", "worker")],
+            ("GET", "/containers/id-dask-worker/logs"): stream})
+    answer = program.container_logs({"cluster": "dask", "label_cluster": CLUSTER, "label_role": ROLE,
+                                     "roles": ["worker"], "secrets": [secret.decode()]})
+    try:
+        [log] = answer["logs"]
+        assert Path(log["path"]).read_bytes().splitlines() == [
+            b"T2 Traceback (most recent call last):", b"T1 " + b"x" * 10 + b"[redacted] T1 " + b"y" * 10,
+            b"T3 last, unended", b"T4 ValueError: on"]
+        assert log["lines"] == 4 and log["errors"] == ["T2 Traceback (most recent call last):"]
+    finally:
+        shutil.rmtree(answer["directory"])
 
 
 def test_a_machine_read_keeps_only_the_collections_labels_and_the_fields_it_uses(tmp_path, engine):
