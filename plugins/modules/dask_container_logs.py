@@ -7,7 +7,7 @@ module: dask_container_logs
 short_description: Collect a Dask cluster's container logs from a machine into files on the controller, streamed
 description:
   - Writes the log of each container labelled as the cluster's (I(label_cluster)=I(cluster)) whose role label is
-    in I(roles) - stdout and stderr in the order the engine sends them, each line whole, with timestamps - into
+    in I(roles) - stdout and stderr, each line written whole when it ends, with its timestamp - into
     I(dest)/<container>.log on the controller. Earlier C(.log) files in I(dest) are removed first.
   - On the machine each log is streamed into a file of a new private directory under C(/tmp), a piece at a
     time, with every string of I(secrets) replaced by C([redacted]); the connection Ansible holds then copies

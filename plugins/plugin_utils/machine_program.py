@@ -408,17 +408,30 @@ def rejoin_workers(container, rejoin):
 # Log lines worth showing at the end of a collection: Python's and Dask's errors.
 ERROR_LINE = re.compile(rb"\b(ERROR|CRITICAL|FATAL)\b|Traceback \(most recent call last\)|\w(Error|Exception):")
 ERRORS_SHOWN = 5
+# The timestamp the engine puts before each frame's text when a log is asked for with timestamps (RFC 3339).
+LOG_TIMESTAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z ")
 
 
 def write_log(container_id, target, query, secrets):
-    """Stream a container's log (stdout and stderr in the order the engine sends them) into target, line by line,
-    with every secret replaced: the engine sends frames (8-byte header: stream, 3 zero bytes, length), read and
-    written a piece at a time, so a log of any size takes little memory. Each stream's line is written whole: the
-    engine sends a long line in several frames, and the other stream's frames may come between them. Returns its
-    line count and its last error lines."""
+    """Stream a container's log (stdout and stderr, each line written when it ends) into target, with every
+    secret replaced: the engine sends frames (8-byte header: stream, 3 zero bytes, length), read and written a
+    piece at a time, so a log of any size takes little memory. The engine cuts a long line into several frames,
+    each with its own timestamp, and the other stream's frames may come between them: each stream's line is put
+    back together, with its first timestamp only, before its secrets are replaced. Returns its line count and
+    its last error lines."""
     connection = UnixConnection(socket_path(), 60)
     secrets = [secret.encode() for secret in secrets if secret]
     lines, errors, pending = 0, [], {}  # stream: the start of its line not yet ended
+
+    def write(out, line):
+        nonlocal lines, errors
+        for secret in secrets:
+            line = line.replace(secret, b"[redacted]")
+        out.write(line + b"\n")
+        lines += 1
+        if ERROR_LINE.search(line):
+            errors = (errors + [line.decode(errors="replace")])[-ERRORS_SHOWN:]
+
     try:
         connection.request("GET", "/containers/%s/logs?%s" % (quote(container_id), urlencode(query)),
                            headers={"Host": "docker"})
@@ -432,25 +445,26 @@ def write_log(container_id, target, query, secrets):
                 if len(header) < 8:
                     break
                 stream, remaining = header[0], int.from_bytes(header[4:8], "big")
+                continues_line = stream in pending and bool(query.get("timestamps"))
                 while remaining:
                     piece = response.read(min(remaining, 1 << 16))
                     if not piece:
                         break
                     remaining -= len(piece)
-                    *complete, pending[stream] = (pending.get(stream, b"") + piece).split(b"\n")
-                    for line in complete:
-                        for secret in secrets:
-                            line = line.replace(secret, b"[redacted]")
-                        out.write(line + b"\n")
-                        lines += 1
-                        if ERROR_LINE.search(line):
-                            errors = (errors + [line.decode(errors="replace")])[-ERRORS_SHOWN:]
+                    if continues_line:
+                        stamp = LOG_TIMESTAMP.match(piece)
+                        piece = piece[stamp.end():] if stamp else piece
+                        continues_line = False
+                    *complete, rest = (pending.get(stream, b"") + piece).split(b"\n")
+                    if complete:  # the pending line ended: rest, if any, is a line that begins now
+                        pending.pop(stream, None)
+                        for line in complete:
+                            write(out, line)
+                    if rest:
+                        pending[stream] = rest
+            # Lines the log ends without a newline, in the order they began.
             for rest in pending.values():
-                if rest:
-                    for secret in secrets:
-                        rest = rest.replace(secret, b"[redacted]")
-                    out.write(rest + b"\n")
-                    lines += 1
+                write(out, rest)
     except (OSError, http.client.HTTPException) as exc:
         raise JobError("Docker does not answer on %s (%s)" % (socket_path(), exc))
     finally:

@@ -172,12 +172,13 @@ def test_a_commands_output_is_split_into_stdout_and_stderr_with_its_exit_code(en
     assert server.calls[0][3] == {"Cmd": ["dask", "--version"], "AttachStdout": True, "AttachStderr": True}
 
 
-def test_a_log_keeps_each_streams_lines_whole_when_the_other_streams_frames_come_between(engine):
-    # With timestamps the engine sends a long line in pieces, each with its own timestamp, and another stream's
-    # frame may come between them.
-    secret = b"s3cr3t"
-    stream = (frame(1, b"T1 " + b"x" * 10 + secret[:3]) + frame(2, b"T2 Traceback (most recent call last):\n")
-              + frame(1, secret[3:] + b" T1 " + b"y" * 10 + b"\nT3 last, unended") + frame(2, b"T4 ValueError: on"))
+def test_a_logs_lines_are_put_back_together_when_the_engine_cuts_them_and_the_other_stream_comes_between(engine):
+    # With timestamps the engine sends a long line in frames that each start with a timestamp, and another
+    # stream's frame may come between them; here a secret is cut across two frames of one line.
+    secret, t = b"s3cr3t", [b"2026-11-30T07:15:51.%dZ " % i for i in range(6)]
+    stream = (frame(1, t[1] + b"x" * 10 + secret[:3]) + frame(2, t[2] + b"Traceback (most recent call last):\n")
+              + frame(1, t[1] + secret[3:] + b" " + b"y" * 10 + b"\n") + frame(2, t[4] + b"ValueError: on")
+              + frame(1, t[5] + b"the last line, unended"))
     engine({("GET", "/containers/json"): [ours("dask-worker", "worker")],
             ("GET", "/containers/id-dask-worker/logs"): stream})
     answer = program.container_logs({"cluster": "dask", "label_cluster": CLUSTER, "label_role": ROLE,
@@ -185,9 +186,11 @@ def test_a_log_keeps_each_streams_lines_whole_when_the_other_streams_frames_come
     try:
         [log] = answer["logs"]
         assert Path(log["path"]).read_bytes().splitlines() == [
-            b"T2 Traceback (most recent call last):", b"T1 " + b"x" * 10 + b"[redacted] T1 " + b"y" * 10,
-            b"T3 last, unended", b"T4 ValueError: on"]
-        assert log["lines"] == 4 and log["errors"] == ["T2 Traceback (most recent call last):"]
+            t[2] + b"Traceback (most recent call last):", t[1] + b"x" * 10 + b"[redacted] " + b"y" * 10,
+            t[4] + b"ValueError: on", t[5] + b"the last line, unended"]
+        assert log["lines"] == 4
+        assert log["errors"] == [(t[2] + b"Traceback (most recent call last):").decode(),
+                                 (t[4] + b"ValueError: on").decode()]
     finally:
         shutil.rmtree(answer["directory"])
 
